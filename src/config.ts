@@ -25,14 +25,19 @@ export const EnvSchema = Type.Object({
   LAKEBASE_USER: Type.Optional(NonEmpty),
   LAKEBASE_PASSWORD: Type.Optional(Type.String()),
   LAKEBASE_ENDPOINT: Type.Optional(
-    Type.String({ pattern: '^projects/[^/]+/branches/[^/]+/endpoints/[^/]+$', description: 'projects/<p>/branches/<b>/endpoints/<e>' }),
+    Type.String({
+      pattern: '^projects/[^/]+/branches/[^/]+/endpoints/[^/]+$',
+      description: 'projects/<p>/branches/<b>/endpoints/<e>',
+    }),
   ),
   LAKEBASE_INSTANCE: Type.Optional(NonEmpty),
   PGHOST: Type.Optional(NonEmpty),
   PGPORT: Type.Optional(Port),
   PGDATABASE: Type.Optional(NonEmpty),
   PGUSER: Type.Optional(NonEmpty),
-  PGSSLMODE: Type.Optional(Type.String({ pattern: '^(disable|allow|prefer|require|verify-ca|verify-full)$' })),
+  PGSSLMODE: Type.Optional(
+    Type.String({ pattern: '^(disable|allow|prefer|require|verify-ca|verify-full)$' }),
+  ),
   PGAPPNAME: Type.Optional(Type.String()),
   DATABRICKS_HOST: Type.Optional(NonEmpty),
   DATABRICKS_TOKEN: Type.Optional(NonEmpty),
