@@ -100,6 +100,8 @@ export interface Config {
   localDev: boolean
   /** True inside a Databricks App (DATABRICKS_APP_NAME is injected there). */
   inDatabricksApp: boolean
+  /** NODE_ENV=production: templates are cached, .env is not read. */
+  production: boolean
   stackql: {
     bin?: string
     downloadDir: string
@@ -155,6 +157,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jobTimezone: e.JOB_TIMEZONE ?? 'UTC',
     localDev: bool(e.STACKQL_LOCAL_DEV),
     inDatabricksApp: e.DATABRICKS_APP_NAME !== undefined,
+    production: env.NODE_ENV === 'production',
     stackql: {
       bin: e.STACKQL_BIN,
       downloadDir: resolve(e.STACKQL_DOWNLOAD_DIR ?? '/tmp/stackql'),

@@ -1,0 +1,66 @@
+// Builds the web app: services, web infrastructure (security, identity, rendering, errors, assets),
+// the four domain areas, /healthz, and any extension plugins platform teams configured.
+import { pathToFileURL } from 'node:url'
+import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifyServerOptions } from 'fastify'
+import type { Config } from '../src/config.js'
+import { AppError } from '../src/errors.js'
+import healthPlugin from './health.js'
+import idePlugin from './ide/index.js'
+import inventoryPlugin from './inventory/index.js'
+import providersPlugin from './providers/index.js'
+import schedulesPlugin from './schedules/index.js'
+import { loggerOptions, type ServiceOptions, servicesPlugin } from './services/index.js'
+import assetsPlugin from './web/assets.js'
+import errorsPlugin from './web/errors.js'
+import identityPlugin from './web/identity.js'
+import renderPlugin from './web/render.js'
+import securityPlugin from './web/security.js'
+
+export interface BuildAppOptions extends Partial<Omit<ServiceOptions, 'config'>> {
+  logger?: FastifyServerOptions['logger']
+}
+
+/** Loads an extension module: its default export is a Fastify plugin. Relative specifiers resolve from the cwd. */
+async function loadExtension(specifier: string): Promise<FastifyPluginAsync> {
+  const target = /^\.{1,2}\//.test(specifier) || specifier.startsWith('/') ? pathToFileURL(specifier).href : specifier
+  let mod: { default?: unknown }
+  try {
+    mod = await import(target)
+  } catch (cause) {
+    throw new AppError('CONFIG_INVALID', `APP_PLUGINS: cannot load "${specifier}" (${(cause as Error).message}).`, { cause })
+  }
+  if (typeof mod.default !== 'function') {
+    throw new AppError('CONFIG_INVALID', `APP_PLUGINS: "${specifier}" has no default export that is a Fastify plugin.`)
+  }
+  return mod.default as FastifyPluginAsync
+}
+
+export async function buildApp(config: Config, opts: BuildAppOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: opts.logger ?? loggerOptions(config),
+    bodyLimit: 1024 * 1024,
+    trustProxy: config.inDatabricksApp,
+    routerOptions: { maxParamLength: 200 },
+  })
+  await app.register(servicesPlugin, {
+    config,
+    credentialSource: opts.credentialSource ?? (config.localDev ? 'environment' : 'secrets'),
+    maxConnections: opts.maxConnections,
+  })
+  await app.register(securityPlugin)
+  await app.register(identityPlugin)
+  await app.register(renderPlugin)
+  await app.register(errorsPlugin)
+  await app.register(assetsPlugin)
+  await app.register(healthPlugin)
+
+  await app.register(idePlugin)
+  await app.register(schedulesPlugin, { prefix: '/schedules' })
+  await app.register(inventoryPlugin, { prefix: '/inventory' })
+  await app.register(providersPlugin, { prefix: '/providers' })
+
+  for (const specifier of config.extensions) {
+    await app.register(await loadExtension(specifier))
+  }
+  return app
+}
