@@ -22,15 +22,23 @@ export interface BuildAppOptions extends Partial<Omit<ServiceOptions, 'config'>>
 
 /** Loads an extension module: its default export is a Fastify plugin. Relative specifiers resolve from the cwd. */
 async function loadExtension(specifier: string): Promise<FastifyPluginAsync> {
-  const target = /^\.{1,2}\//.test(specifier) || specifier.startsWith('/') ? pathToFileURL(specifier).href : specifier
+  const target =
+    /^\.{1,2}\//.test(specifier) || specifier.startsWith('/') ? pathToFileURL(specifier).href : specifier
   let mod: { default?: unknown }
   try {
     mod = await import(target)
   } catch (cause) {
-    throw new AppError('CONFIG_INVALID', `APP_PLUGINS: cannot load "${specifier}" (${(cause as Error).message}).`, { cause })
+    throw new AppError(
+      'CONFIG_INVALID',
+      `APP_PLUGINS: cannot load "${specifier}" (${(cause as Error).message}).`,
+      { cause },
+    )
   }
   if (typeof mod.default !== 'function') {
-    throw new AppError('CONFIG_INVALID', `APP_PLUGINS: "${specifier}" has no default export that is a Fastify plugin.`)
+    throw new AppError(
+      'CONFIG_INVALID',
+      `APP_PLUGINS: "${specifier}" has no default export that is a Fastify plugin.`,
+    )
   }
   return mod.default as FastifyPluginAsync
 }

@@ -25,8 +25,9 @@ const FASTIFY_MESSAGES: Record<string, string> = {
 function describeValidation(err: FastifyError): string {
   const first = err.validation?.[0]
   if (!first) return 'The request is invalid.'
-  const field = (first.instancePath || '').replace(/^\//, '').replace(/\//g, '.') || first.params?.missingProperty
-  const label = field ? String(field).replace(/_/g, ' ') : err.validationContext ?? 'input'
+  const field =
+    (first.instancePath || '').replace(/^\//, '').replace(/\//g, '.') || first.params?.missingProperty
+  const label = field ? String(field).replace(/_/g, ' ') : (err.validationContext ?? 'input')
   return `Invalid ${label}: ${first.message ?? 'not accepted'}.`
 }
 
@@ -36,12 +37,17 @@ export function toShown(err: unknown): Shown {
   if (fe?.validation) return { status: 400, code: 'VALIDATION', message: describeValidation(fe) }
   const status = fe?.statusCode ?? 500
   if (status >= 400 && status < 500) {
-    return { status, code: fe.code ?? 'BAD_REQUEST', message: FASTIFY_MESSAGES[fe.code] ?? 'The request is invalid.' }
+    return {
+      status,
+      code: fe.code ?? 'BAD_REQUEST',
+      message: FASTIFY_MESSAGES[fe.code] ?? 'The request is invalid.',
+    }
   }
   return {
     status: 500,
     code: 'INTERNAL',
-    message: 'Something went wrong on the server. The details are in the server log; try again, and report it if it persists.',
+    message:
+      'Something went wrong on the server. The details are in the server log; try again, and report it if it persists.',
   }
 }
 
@@ -63,7 +69,11 @@ export default fp(
     })
 
     app.setNotFoundHandler(async (req, reply) =>
-      send(req, reply, { status: 404, code: 'NOT_FOUND', message: `There is no page at ${req.url.split('?')[0]}.` }),
+      send(req, reply, {
+        status: 404,
+        code: 'NOT_FOUND',
+        message: `There is no page at ${req.url.split('?')[0]}.`,
+      }),
     )
   },
   { fastify: '5.x', name: 'errors', dependencies: ['render'] },

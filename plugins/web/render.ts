@@ -43,7 +43,9 @@ export const CORE_NAVIGATION: NavItem[] = [
 
 function activeNav(nav: NavItem[], url: string): string | undefined {
   const path = url.split('?')[0] ?? '/'
-  const match = nav.filter((n) => (n.href === '/' ? path === '/' : path === n.href || path.startsWith(`${n.href}/`)))
+  const match = nav.filter((n) =>
+    n.href === '/' ? path === '/' : path === n.href || path.startsWith(`${n.href}/`),
+  )
   return match.sort((a, b) => b.href.length - a.href.length)[0]?.href
 }
 
@@ -69,15 +71,25 @@ export default fp(
       })
     }
 
-    app.decorateReply('renderHtml', async function (this: FastifyReply, html: string, opts: RenderOptions = {}) {
-      const full = opts.page || !this.request.isPartial
-      const out = full ? await layout(this.request, this, html, opts) : html
-      return this.code(opts.status ?? this.statusCode).type('text/html; charset=utf-8').send(out)
-    })
+    app.decorateReply(
+      'renderHtml',
+      async function (this: FastifyReply, html: string, opts: RenderOptions = {}) {
+        const full = opts.page || !this.request.isPartial
+        const out = full ? await layout(this.request, this, html, opts) : html
+        return this.code(opts.status ?? this.statusCode)
+          .type('text/html; charset=utf-8')
+          .send(out)
+      },
+    )
 
     app.decorateReply(
       'render',
-      async function (this: FastifyReply, template: string, data: Record<string, unknown> = {}, opts: RenderOptions = {}) {
+      async function (
+        this: FastifyReply,
+        template: string,
+        data: Record<string, unknown> = {},
+        opts: RenderOptions = {},
+      ) {
         const body = await this.viewAsync(template, { ...data, user: this.request.user })
         return this.renderHtml(body, opts)
       },
