@@ -3,8 +3,13 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Config } from '../../src/config.js'
+import { lakebasePassword } from '../../src/databricks/lakebase-token.js'
+import aiPlugin from './ai.js'
 import configPlugin from './config.js'
+import databricksPlugin from './databricks.js'
 import dbPlugin from './db.js'
+import schedulesPlugin, { type SchedulesPluginOptions } from './schedules.js'
+import stackqlPlugin from './stackql.js'
 
 export interface ServiceOptions {
   config: Config
@@ -15,12 +20,21 @@ export interface ServiceOptions {
    */
   credentialSource?: 'environment' | 'secrets'
   maxConnections?: number
+  launchLocalRun?: SchedulesPluginOptions['launchLocalRun']
 }
 
 export const servicesPlugin = fp(
   async (app, opts: ServiceOptions) => {
     await app.register(configPlugin, { config: opts.config })
-    await app.register(dbPlugin, { maxConnections: opts.maxConnections })
+    await app.register(databricksPlugin)
+    const password = lakebasePassword(opts.config.database, app.databricks)
+    await app.register(dbPlugin, {
+      maxConnections: opts.maxConnections,
+      password: typeof password === 'function' ? password : undefined,
+    })
+    await app.register(stackqlPlugin, { credentialSource: opts.credentialSource ?? 'secrets' })
+    await app.register(schedulesPlugin, { launchLocalRun: opts.launchLocalRun })
+    await app.register(aiPlugin)
   },
   { fastify: '5.x', name: 'services' },
 )

@@ -11,7 +11,7 @@
   document.addEventListener('htmx:error', (evt) => {
     const err = evt.detail?.error
     // HTTP error statuses are swapped as fragments; only network failures land here without a response.
-    if (err && !(evt.detail?.ctx?.response)) {
+    if (err && !evt.detail?.ctx?.response) {
       showToast('The server could not be reached. Check that the app is running, then try again.')
     }
   })
