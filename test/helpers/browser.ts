@@ -1,0 +1,90 @@
+// Browser tests: the real app listening on a loopback port (real PostgreSQL, the stand-in stackql
+// executable, optionally the Anthropic and Databricks stand-ins) driven by Debian's Chromium through
+// playwright-core. Screenshots go to test-artifacts/screenshots/ (kept as CI artifacts).
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { FastifyInstance } from 'fastify'
+import { type Browser, chromium, type Page } from 'playwright-core'
+import { buildApp } from '../../plugins/app.js'
+import { loadConfig } from '../../src/config.js'
+import { createTestDatabase } from './db.js'
+import { testEnv } from './app.js'
+import { STANDIN } from './stackql.js'
+
+interface Teardown {
+  teardown(fn: () => unknown): void
+}
+
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+export const SCREENSHOTS = join(process.cwd(), 'test-artifacts', 'screenshots')
+
+/** True when Chromium is installed (`.ci/run` installs it); browser tests skip with a reason otherwise. */
+export const hasChromium = existsSync(CHROMIUM)
+
+export interface BrowserApp {
+  app: FastifyInstance
+  baseUrl: string
+  dbUrl: string
+  browser: Browser
+  page: Page
+  /** Saves a full-page screenshot as test-artifacts/screenshots/<name>.png. */
+  screenshot(name: string): Promise<string>
+  /** Messages the page logged with console.error, and uncaught page errors. */
+  pageErrors: string[]
+}
+
+/**
+ * Starts the app (env: stand-in stackql + local-dev credentials by default; pass more env to add the
+ * Anthropic / Databricks stand-ins) on 127.0.0.1:<random port> and opens one Chromium page on it.
+ */
+export async function startBrowserApp(t: Teardown, opts: { env?: Record<string, string> } = {}): Promise<BrowserApp> {
+  const dbUrl = await createTestDatabase(t)
+  const downloadDir = mkdtempSync(join(tmpdir(), 'stackql-browser-'))
+  t.teardown(() => rmSync(downloadDir, { recursive: true, force: true }))
+  const config = loadConfig(
+    testEnv(dbUrl, { STACKQL_BIN: STANDIN, STACKQL_DOWNLOAD_DIR: downloadDir, HOST: '127.0.0.1', ...opts.env }),
+  )
+  const app = await buildApp(config, { logger: false })
+  t.teardown(() => app.close())
+  await app.listen({ host: '127.0.0.1', port: 0 })
+  const address = app.server.address()
+  const baseUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`
+
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  })
+  t.teardown(() => browser.close())
+  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, acceptDownloads: true })
+  const page = await context.newPage()
+  page.setDefaultTimeout(15_000)
+  const pageErrors: string[] = []
+  page.on('pageerror', (e) => pageErrors.push(e.message))
+  page.on('console', (m) => {
+    if (m.type() === 'error') pageErrors.push(m.text())
+  })
+  mkdirSync(SCREENSHOTS, { recursive: true })
+  return {
+    app,
+    baseUrl,
+    dbUrl,
+    browser,
+    page,
+    pageErrors,
+    screenshot: async (name) => {
+      const file = join(SCREENSHOTS, `${name}.png`)
+      await page.screenshot({ path: file, fullPage: true })
+      return file
+    },
+  }
+}
