@@ -199,6 +199,12 @@ function databaseConfig(e: Env, dataDir: string): DatabaseConfig {
     }
   }
   if (e.PGHOST) {
+    if (!e.LAKEBASE_ENDPOINT && !e.LAKEBASE_INSTANCE) {
+      throw new AppError(
+        'CONFIG_INVALID',
+        'PGHOST is set (a Databricks Apps database resource) but neither LAKEBASE_ENDPOINT (Autoscaling) nor LAKEBASE_INSTANCE (Provisioned) says which Lakebase to mint login tokens for. Set one in app.yaml, or use LAKEBASE_HOST with LAKEBASE_PASSWORD.',
+      )
+    }
     return {
       mode: 'pg-env',
       host: e.PGHOST,

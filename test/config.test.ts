@@ -25,6 +25,7 @@ t.test('a malformed variable stops start-up with a message naming it', async (t)
   t.throws(() => loadConfig({ STACKQL_LOCAL_DEV: 'maybe' }), { message: /STACKQL_LOCAL_DEV is invalid: expected true or false/ })
   t.throws(() => loadConfig({ PGSSLMODE: 'sometimes' }), { message: /PGSSLMODE is invalid/ })
   t.throws(() => loadConfig({ LAKEBASE_ENDPOINT: 'my-endpoint' }), { message: /LAKEBASE_ENDPOINT is invalid: expected projects\// })
+  t.throws(() => loadConfig({ PGHOST: 'h' }), { message: /neither LAKEBASE_ENDPOINT .* nor LAKEBASE_INSTANCE/ })
   t.throws(() => loadConfig({ LAKEBASE_HOST: 'h', LAKEBASE_USER: 'u', LAKEBASE_PASSWORD: 'p' }), {
     message: /LAKEBASE_HOST is set but LAKEBASE_DATABASE is missing/,
   })

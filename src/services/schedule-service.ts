@@ -1,0 +1,211 @@
+// A schedule is a database row plus (with a workspace) one Databricks job. This service keeps the
+// two together: nothing is left behind when one half fails ("no orphans").
+import { type ParsedSchedule, parseSchedule } from '../databricks/quartz.js'
+import { AppError } from '../errors.js'
+import type { ProviderConfig, Query, Schedule, ScheduleInput } from '../models.js'
+import { singleStatement } from '../stackql/statements.js'
+import type { JobService } from './job-service.js'
+
+/** What the schedule service needs from the DB service (DbService implements it). */
+export interface ScheduleStore {
+  getQuery(id: number): Promise<Query | null>
+  getProviderConfigFor(provider: string): Promise<ProviderConfig[]>
+  getSchedule(id: number): Promise<Schedule | null>
+  /** Throws AppError CONFLICT when schema.table is taken. */
+  saveSchedule(input: ScheduleInput): Promise<Schedule>
+  updateSchedule(
+    id: number,
+    patch: Partial<
+      Pick<
+        Schedule,
+        'cron_expression' | 'target_schema' | 'target_table' | 'is_active' | 'job_id' | 'last_error'
+      >
+    >,
+  ): Promise<Schedule>
+  deleteSchedule(id: number): Promise<void>
+}
+
+export interface ScheduleServiceDeps {
+  db: ScheduleStore
+  /** Absent when no workspace is configured (local development): schedules get no job. */
+  jobs?: JobService
+  /** Runs a schedule once through the local runner (used by "Run now" without a workspace). */
+  launchLocalRun?: (schedule: Schedule) => Promise<{ message: string }>
+  /** JOB_TIMEZONE, for the preview. */
+  timezone?: string
+}
+
+export interface ScheduleDescription {
+  quartz: string
+  description: string
+  nextRuns: Date[]
+}
+
+/**
+ * Only read-only statements can be scheduled: the job writes the result set into a table.
+ * A SELECT may start with comments, whitespace or parentheses, or be WITH ... SELECT.
+ */
+export function assertSchedulableQuery(text: string): void {
+  const statement = singleStatement(text)
+  const code = statement.replace(/^(\s+|\(|--[^\n]*(\n|$)|#[^\n]*(\n|$)|\/\*[\s\S]*?\*\/)*/, '')
+  const word = /^[A-Za-z]+/.exec(code)?.[0]?.toUpperCase() ?? ''
+  const ok = word === 'SELECT' || (word === 'WITH' && /\bselect\b/i.test(code))
+  if (!ok) {
+    throw new AppError(
+      'VALIDATION',
+      `Only SELECT queries can be scheduled (this one starts with ${word ? `"${word}"` : 'no statement'}): a scheduled run writes the rows the query returns into the target table.`,
+    )
+  }
+}
+
+export class ScheduleService {
+  private readonly db: ScheduleStore
+  private readonly jobs?: JobService
+  private readonly launchLocalRun?: (schedule: Schedule) => Promise<{ message: string }>
+  private readonly timezone: string
+
+  constructor(deps: ScheduleServiceDeps) {
+    this.db = deps.db
+    this.jobs = deps.jobs
+    this.launchLocalRun = deps.launchLocalRun
+    this.timezone = deps.timezone ?? 'UTC'
+  }
+
+  /** Whether schedules get a Databricks job (false in local development). */
+  get hasWorkspace(): boolean {
+    return this.jobs !== undefined
+  }
+
+  /** The human-readable text and the next 5 run times, computed from the Quartz expression. */
+  describe(cron: string, from?: Date): ScheduleDescription {
+    const parsed: ParsedSchedule = parseSchedule(cron, this.timezone)
+    return { quartz: parsed.quartz, description: parsed.description, nextRuns: parsed.nextRuns(5, from) }
+  }
+
+  /**
+   * Validates, saves the row, then creates the job. If the job cannot be created the row is
+   * deleted again (nothing is left behind) and the job error is rethrown; if the job id cannot
+   * be saved the job is deleted again.
+   */
+  async create(input: ScheduleInput): Promise<Schedule> {
+    parseSchedule(input.cron_expression, this.timezone)
+    const query = await this.requireQuery(input.query_id)
+    assertSchedulableQuery(query.query_text)
+    const saved = await this.db.saveSchedule({ ...input, cron_expression: input.cron_expression.trim() })
+    if (!this.jobs) return saved
+
+    let jobId: string
+    try {
+      const providerConfigs = await this.db.getProviderConfigFor(query.provider)
+      jobId = await this.jobs.createInventoryJob(query, saved, providerConfigs)
+    } catch (e) {
+      await this.db.deleteSchedule(saved.id).catch(() => {})
+      throw e
+    }
+    try {
+      return await this.db.updateSchedule(saved.id, { job_id: jobId })
+    } catch (e) {
+      await this.db.deleteSchedule(saved.id).catch(() => {})
+      throw await this.withJobCleanup(jobId, e)
+    }
+  }
+
+  async updateCron(id: number, cron: string): Promise<Schedule> {
+    parseSchedule(cron, this.timezone)
+    const schedule = await this.requireSchedule(id)
+    const next = { ...schedule, cron_expression: cron.trim() }
+    if (!schedule.job_id) return this.db.updateSchedule(id, { cron_expression: next.cron_expression })
+    const jobs = this.requireJobs(schedule)
+    const query = await this.requireQuery(schedule.query_id)
+    const providerConfigs = await this.db.getProviderConfigFor(query.provider)
+    await jobs.updateInventoryJob(schedule.job_id, query, next, providerConfigs)
+    try {
+      return await this.db.updateSchedule(id, { cron_expression: next.cron_expression })
+    } catch (e) {
+      // Put the job back on the schedule the row still holds.
+      await jobs.updateInventoryJob(schedule.job_id, query, schedule, providerConfigs).catch(() => {})
+      throw e
+    }
+  }
+
+  /** Pauses or resumes the job, then records it on the row (the job is reverted if that fails). */
+  async setActive(id: number, active: boolean): Promise<Schedule> {
+    const schedule = await this.requireSchedule(id)
+    if (schedule.job_id) {
+      const jobs = this.requireJobs(schedule)
+      const apply = (on: boolean) =>
+        on ? jobs.resumeInventoryJob(schedule.job_id!) : jobs.pauseInventoryJob(schedule.job_id!)
+      await apply(active)
+      try {
+        return await this.db.updateSchedule(id, { is_active: active })
+      } catch (e) {
+        await apply(schedule.is_active).catch(() => {})
+        throw e
+      }
+    }
+    return this.db.updateSchedule(id, { is_active: active })
+  }
+
+  /** Deletes the job first (an already-deleted job is fine), then the row. */
+  async delete(id: number): Promise<void> {
+    const schedule = await this.requireSchedule(id)
+    if (schedule.job_id) await this.requireJobs(schedule).deleteInventoryJob(schedule.job_id)
+    await this.db.deleteSchedule(id)
+  }
+
+  async runNow(id: number): Promise<{ message: string; runId?: string }> {
+    const schedule = await this.requireSchedule(id)
+    if (schedule.job_id && this.jobs) {
+      const { runId } = await this.jobs.runNow(schedule.job_id)
+      return { message: `Started Databricks run ${runId} of job ${schedule.job_id}.`, runId }
+    }
+    if (this.launchLocalRun) return this.launchLocalRun(schedule)
+    throw new AppError(
+      'DATABRICKS_NOT_CONFIGURED',
+      'This schedule has no Databricks job and no local runner is available: configure a workspace (DATABRICKS_HOST) or run it with `npm run job`.',
+    )
+  }
+
+  /** The latest run of the schedule's job, or null (never ran, or no job). */
+  async lastRun(id: number) {
+    const schedule = await this.requireSchedule(id)
+    if (!schedule.job_id || !this.jobs) return null
+    return this.jobs.getJobRunStatus(schedule.job_id)
+  }
+
+  private async requireQuery(id: number): Promise<Query> {
+    const query = await this.db.getQuery(id)
+    if (!query)
+      throw new AppError('NOT_FOUND', `Query ${id} does not exist; save the query first, then schedule it.`)
+    return query
+  }
+
+  private async requireSchedule(id: number): Promise<Schedule> {
+    const schedule = await this.db.getSchedule(id)
+    if (!schedule) throw new AppError('NOT_FOUND', `Schedule ${id} does not exist.`)
+    return schedule
+  }
+
+  private requireJobs(schedule: Schedule): JobService {
+    if (this.jobs) return this.jobs
+    throw new AppError(
+      'DATABRICKS_NOT_CONFIGURED',
+      `Schedule ${schedule.id} belongs to Databricks job ${schedule.job_id}, but no workspace is configured: set DATABRICKS_HOST and credentials to change it.`,
+    )
+  }
+
+  /** Deletes a job created for a row that could not be saved; says so if even that fails. */
+  private async withJobCleanup(jobId: string, original: unknown): Promise<unknown> {
+    try {
+      await this.jobs!.deleteInventoryJob(jobId)
+      return original
+    } catch (cleanup) {
+      const why = original instanceof Error ? original.message : String(original)
+      return new AppError(
+        original instanceof AppError ? original.code : 'DB_ERROR',
+        `${why} The Databricks job ${jobId} created for it could not be deleted again (${cleanup instanceof Error ? cleanup.message : String(cleanup)}); delete it in the workspace.`,
+        { cause: original },
+      )
+    }
+  }
+}
