@@ -1,0 +1,123 @@
+// Resolves provider credentials (and the Anthropic key) at the moment they are needed, from
+// Databricks Secrets or — local development and job clusters — the process's own environment.
+// Values are returned to the caller only: never stored, logged, cached or put into process.env.
+import { readOwnEnvironment } from '../config.js'
+import { AppError } from '../errors.js'
+import type { ProviderConfig, ProviderConfigInput } from '../models.js'
+import type { SecretsReader } from '../secrets.js'
+
+export type CredentialSource = 'environment' | 'secrets'
+
+export interface CredentialResolverOptions {
+  /** 'environment' with STACKQL_LOCAL_DEV=true and in the job runner (the cluster resolved the secret references). */
+  source: CredentialSource
+  secrets?: SecretsReader
+  readEnv?: (name: string) => string | undefined
+}
+
+export const ANTHROPIC_SECRET_KEY = 'anthropic-api-key'
+export const ANTHROPIC_ENV_VAR = 'ANTHROPIC_API_KEY'
+
+type Mapping = Pick<ProviderConfigInput, 'provider' | 'env_var_name' | 'secret_scope' | 'secret_key'>
+
+export class CredentialResolver {
+  readonly source: CredentialSource
+  private readonly secrets?: SecretsReader
+  private readonly readEnv: (name: string) => string | undefined
+
+  constructor(opts: CredentialResolverOptions) {
+    this.source = opts.source
+    this.secrets = opts.secrets
+    this.readEnv = opts.readEnv ?? readOwnEnvironment
+  }
+
+  /** The environment for a StackQL child: env_var_name -> resolved value, one entry per mapping. */
+  async resolveProviderEnv(configs: ProviderConfig[] | Mapping[]): Promise<Record<string, string>> {
+    const values = await Promise.all(configs.map((c) => this.resolveOne(c)))
+    const env: Record<string, string> = {}
+    configs.forEach((c, i) => {
+      env[c.env_var_name] = values[i]!
+    })
+    return env
+  }
+
+  /** Throws SECRET_NOT_FOUND when the mapping's secret (or, in environment mode, variable) is missing. */
+  async checkMapping(input: Mapping): Promise<void> {
+    if (this.source === 'environment') {
+      if (this.readEnv(input.env_var_name) === undefined) throw missingVariable(input)
+      return
+    }
+    if (!(await this.reader().secretExists(input.secret_scope, input.secret_key))) throw missingSecret(input)
+  }
+
+  /** The Anthropic API key, for one SDK client construction. */
+  async anthropicKey(scope: string): Promise<string> {
+    if (this.source === 'environment') {
+      const v = this.readEnv(ANTHROPIC_ENV_VAR)
+      if (v === undefined) {
+        throw new AppError(
+          'SECRET_NOT_FOUND',
+          `${ANTHROPIC_ENV_VAR} is not set. In local development (STACKQL_LOCAL_DEV=true) the AI assistant reads its key from that variable (in a workspace: secret ${scope}/${ANTHROPIC_SECRET_KEY}).`,
+          { details: { scope, key: ANTHROPIC_SECRET_KEY, envVar: ANTHROPIC_ENV_VAR } },
+        )
+      }
+      return v
+    }
+    try {
+      return await this.reader().getSecret(scope, ANTHROPIC_SECRET_KEY)
+    } catch (e) {
+      if (e instanceof AppError && e.code === 'SECRET_NOT_FOUND') {
+        throw new AppError(
+          'SECRET_NOT_FOUND',
+          `Secret ${scope}/${ANTHROPIC_SECRET_KEY} (the Anthropic API key for the AI assistant) was not found. Create it in the workspace's secret scope ${scope}.`,
+          { cause: e, details: { scope, key: ANTHROPIC_SECRET_KEY } },
+        )
+      }
+      throw e
+    }
+  }
+
+  private async resolveOne(c: Mapping): Promise<string> {
+    if (this.source === 'environment') {
+      const v = this.readEnv(c.env_var_name)
+      if (v === undefined) throw missingVariable(c)
+      return v
+    }
+    try {
+      return await this.reader().getSecret(c.secret_scope, c.secret_key)
+    } catch (e) {
+      if (e instanceof AppError && e.code === 'SECRET_NOT_FOUND') throw missingSecret(c, e)
+      throw e
+    }
+  }
+
+  private reader(): SecretsReader {
+    if (!this.secrets) {
+      throw new AppError(
+        'DATABRICKS_NOT_CONFIGURED',
+        'No Databricks workspace is configured (DATABRICKS_HOST + token or client id/secret); set STACKQL_LOCAL_DEV=true to read credentials from the environment instead.',
+      )
+    }
+    return this.secrets
+  }
+}
+
+function missingSecret(c: Mapping, cause?: unknown): AppError {
+  return new AppError(
+    'SECRET_NOT_FOUND',
+    `Secret ${c.secret_scope}/${c.secret_key} (mapped to ${c.env_var_name} for provider ${c.provider}) was not found. Add or fix it on the Provider Config page.`,
+    { cause, details: mappingDetails(c) },
+  )
+}
+
+function missingVariable(c: Mapping): AppError {
+  return new AppError(
+    'SECRET_NOT_FOUND',
+    `Environment variable ${c.env_var_name} (mapped to secret ${c.secret_scope}/${c.secret_key} for provider ${c.provider}) is not set. Credentials are read from the environment here: set the variable, or add or fix the mapping on the Provider Config page.`,
+    { details: mappingDetails(c) },
+  )
+}
+
+function mappingDetails(c: Mapping): Record<string, unknown> {
+  return { provider: c.provider, envVar: c.env_var_name, scope: c.secret_scope, key: c.secret_key }
+}
