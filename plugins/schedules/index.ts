@@ -1,8 +1,204 @@
-// The Schedules area (initial page; the full feature lands with its issue).
+// The Schedules area: the list of schedules with their last run and run history, the New Schedule
+// dialog with a live cron preview, and per-row pause/resume, run now, edit cron and delete.
+// Everything goes through `app.schedules` (row + Databricks job together) and `app.db` reads.
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyPluginAsync } from 'fastify'
+import { Type } from 'typebox'
+import { AppError, isAppError } from '../../src/errors.js'
+import { ScheduleInput } from '../../src/models.js'
+import {
+  formatTime,
+  HISTORY_RUNS,
+  type LiveRun,
+  type RowContext,
+  relativeTime,
+  type ScheduleRow,
+  scheduleRow,
+} from './rows.js'
 
-const schedules: FastifyPluginAsync = async (app) => {
-  app.get('/', async (_req, reply) => reply.render('schedules/index', {}, { title: 'Schedules' }))
+const IdParams = Type.Object({ id: Type.Integer({ minimum: 1 }) })
+const RowQuery = Type.Object({
+  after: Type.Optional(Type.Integer({ minimum: 0 })),
+  until: Type.Optional(Type.Integer({ minimum: 0 })),
+})
+const PreviewQuery = Type.Object({
+  cron_expression: Type.String({ maxLength: 200, default: '' }),
+  for: Type.Union([Type.Literal('new'), Type.Literal('edit')], { default: 'new' }),
+})
+const CronBody = Type.Object({ cron_expression: ScheduleInput.properties.cron_expression })
+
+/** How long a row waits for a started run to report: a job cluster needs minutes to start. */
+const WAIT_LOCAL_MS = 2 * 60_000
+const WAIT_DATABRICKS_MS = 20 * 60_000
+const DEFAULT_SCHEMA = 'stackql_inventory'
+
+const schedules: FastifyPluginAsync = async (fastify) => {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
+  const workspaceHost = app.config.databricks?.host
+
+  const rowContext = (): RowContext => ({
+    describe: (cron) => app.schedules.describe(cron),
+    timezone: app.config.jobTimezone,
+    workspaceHost: app.schedules.hasWorkspace ? workspaceHost : undefined,
+    now: new Date(),
+  })
+
+  async function loadRows(): Promise<ScheduleRow[]> {
+    const [list, runs] = await Promise.all([
+      app.db.getSchedules(),
+      app.db.getRecentRunsBySchedule(HISTORY_RUNS),
+    ])
+    const ctx = rowContext()
+    return list.map((s) => scheduleRow(s, runs.get(s.id) ?? [], ctx))
+  }
+
+  async function loadRow(id: number, live?: LiveRun): Promise<ScheduleRow> {
+    const [list, runs] = await Promise.all([
+      app.db.getSchedules(),
+      app.db.getRecentRunsBySchedule(HISTORY_RUNS),
+    ])
+    const schedule = list.find((s) => s.id === id)
+    if (!schedule) throw new AppError('NOT_FOUND', `Schedule ${id} does not exist.`)
+    return scheduleRow(schedule, runs.get(id) ?? [], rowContext(), live)
+  }
+
+  async function latestRunId(id: number): Promise<number> {
+    return (await app.db.getRecentRunsBySchedule(1)).get(id)?.[0]?.id ?? 0
+  }
+
+  const tableData = async (extra: Record<string, unknown> = {}) => ({
+    rows: await loadRows(),
+    hasWorkspace: app.schedules.hasWorkspace,
+    ...extra,
+  })
+
+  app.get('/', async (_req, reply) => {
+    let data: Record<string, unknown>
+    let status = 200
+    try {
+      const [table, queries] = await Promise.all([tableData(), app.db.getQueries()])
+      data = { ...table, queries, loadError: null }
+    } catch (e) {
+      if (!isAppError(e) || e.code !== 'DB_UNAVAILABLE') throw e
+      data = { rows: [], queries: [], hasWorkspace: app.schedules.hasWorkspace, loadError: e.message }
+      status = 503
+    }
+    return reply.render(
+      'schedules/index',
+      { ...data, defaultSchema: DEFAULT_SCHEMA, timezone: app.config.jobTimezone },
+      { title: 'Schedules', status },
+    )
+  })
+
+  app.get('/table', async (_req, reply) => reply.render('schedules/_table', await tableData()))
+
+  app.get('/preview', { schema: { querystring: PreviewQuery } }, async (req, reply) => {
+    const cron = req.query.cron_expression.trim()
+    const view: Record<string, unknown> = { slot: req.query.for, cron, timezone: app.config.jobTimezone }
+    if (cron) {
+      try {
+        const d = app.schedules.describe(cron)
+        const ctx = rowContext()
+        view.preview = {
+          quartz: d.quartz,
+          description: d.description,
+          nextRuns: d.nextRuns.map((date) => ({
+            iso: date.toISOString(),
+            text: `${formatTime(date, ctx.timezone)} (${relativeTime(date, ctx.now)})`,
+          })),
+        }
+      } catch (e) {
+        if (!isAppError(e)) throw e
+        view.error = e.message
+      }
+    }
+    return reply.render('schedules/_cron-preview', view)
+  })
+
+  app.post('/', { schema: { body: ScheduleInput } }, async (req, reply) => {
+    const created = await app.schedules.create({
+      ...req.body,
+      target_schema: req.body.target_schema || DEFAULT_SCHEMA,
+    })
+    req.log.info({ scheduleId: created.id, jobId: created.job_id, user: req.user }, 'schedule created')
+    return reply.render('schedules/_table', await tableData({ highlightId: created.id }))
+  })
+
+  app.get('/:id', { schema: { params: IdParams, querystring: RowQuery } }, async (req, reply) => {
+    const { id } = req.params
+    const { after, until } = req.query
+    let live: LiveRun | undefined
+    if (after !== undefined && until !== undefined) {
+      live = { after, until }
+      await addJobRunState(id, live)
+    }
+    return reply.render('schedules/_row', { row: await loadRow(id, live) })
+  })
+
+  /** With a workspace: the Databricks run's page, and its failure when it ended without reporting. */
+  async function addJobRunState(id: number, live: LiveRun): Promise<void> {
+    if (!app.schedules.hasWorkspace) return
+    try {
+      const run = await app.schedules.lastRun(id)
+      if (!run) return
+      live.runPageUrl = run.runPageUrl
+      if (run.result && run.result !== 'SUCCESS' && (await latestRunId(id)) <= live.after) {
+        live.failedMessage = `Databricks run ${run.runId} ended ${run.result}${run.message ? `: ${run.message}` : '.'}`
+      }
+    } catch (e) {
+      // The row still renders from the database; the next poll tries again.
+      app.log.warn({ scheduleId: id, code: isAppError(e) ? e.code : undefined }, 'job run status unavailable')
+    }
+  }
+
+  for (const [action, active] of [
+    ['pause', false],
+    ['resume', true],
+  ] as const) {
+    app.post(`/:id/${action}`, { schema: { params: IdParams } }, async (req, reply) => {
+      await app.schedules.setActive(req.params.id, active)
+      return reply.render('schedules/_row', { row: await loadRow(req.params.id) })
+    })
+  }
+
+  app.post('/:id/run', { schema: { params: IdParams } }, async (req, reply) => {
+    const { id } = req.params
+    const schedule = await app.db.getSchedule(id)
+    if (!schedule) throw new AppError('NOT_FOUND', `Schedule ${id} does not exist.`)
+    const after = await latestRunId(id)
+    const started = await app.schedules.runNow(id)
+    req.log.info({ scheduleId: id, runId: started.runId, user: req.user }, 'schedule run started')
+    const wait = schedule.job_id && app.schedules.hasWorkspace ? WAIT_DATABRICKS_MS : WAIT_LOCAL_MS
+    const live: LiveRun = { after, until: Date.now() + wait, notice: started.message }
+    if (started.runId) await addJobRunState(id, live)
+    return reply.render('schedules/_row', { row: await loadRow(id, live) })
+  })
+
+  app.get('/:id/edit', { schema: { params: IdParams } }, async (req, reply) => {
+    const schedule = await loadRow(req.params.id)
+    return reply.render('schedules/_edit', { row: schedule, timezone: app.config.jobTimezone })
+  })
+
+  app.post('/:id/cron', { schema: { params: IdParams, body: CronBody } }, async (req, reply) => {
+    await app.schedules.updateCron(req.params.id, req.body.cron_expression)
+    return reply.render('schedules/_row', { row: await loadRow(req.params.id) })
+  })
+
+  app.get('/:id/delete', { schema: { params: IdParams } }, async (req, reply) =>
+    reply.render('schedules/_delete', { row: await loadRow(req.params.id) }),
+  )
+
+  const remove = async (id: number, user: string) => {
+    await app.schedules.delete(id)
+    app.log.info({ scheduleId: id, user }, 'schedule deleted')
+    return tableData()
+  }
+  app.post('/:id/delete', { schema: { params: IdParams } }, async (req, reply) =>
+    reply.render('schedules/_table', await remove(req.params.id, req.user)),
+  )
+  app.delete('/:id', { schema: { params: IdParams } }, async (req, reply) =>
+    reply.render('schedules/_table', await remove(req.params.id, req.user)),
+  )
 }
 
 export default schedules

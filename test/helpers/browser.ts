@@ -71,7 +71,8 @@ export async function startBrowserApp(t: Teardown, opts: { env?: Record<string, 
   const pageErrors: string[] = []
   page.on('pageerror', (e) => pageErrors.push(e.message))
   page.on('console', (m) => {
-    if (m.type() === 'error') pageErrors.push(m.text())
+    // 4xx/5xx fragments are expected answers (htmx swaps them); Chromium logs each as a console error.
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) pageErrors.push(m.text())
   })
   mkdirSync(SCREENSHOTS, { recursive: true })
   return {
