@@ -1,8 +1,156 @@
-// The Providers area (initial page; the full feature lands with its issue).
-import type { FastifyPluginAsync } from 'fastify'
+// The Provider Config area: which Databricks secret fills which environment variable of a StackQL
+// provider. Saving checks the secret exists first; "Test" resolves it into a StackQL child process
+// only (SHOW PROVIDERS) and reports pass/fail. No value ever reaches a page, and nothing is cached.
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
+import { Type } from 'typebox'
+import { AppError } from '../../src/errors.js'
+import { type ProviderConfig, ProviderConfigInput } from '../../src/models.js'
+import { ALL_ENV_VARS, KNOWN_PROVIDERS, PROVIDER_ENV_VARS } from './catalog.js'
+
+const IdParams = Type.Object({ id: Type.Integer({ minimum: 1 }) })
+interface IdParams {
+  id: number
+}
+
+/** What each field of the Add Mapping form must look like, in words. */
+const FIELD_RULES: Record<string, string> = {
+  provider:
+    'Provider: use the StackQL provider name in lower case (letters, digits and underscores, starting with a letter), e.g. aws, google, github.',
+  env_var_name:
+    'Environment variable: not a valid environment variable name. Use letters, digits and underscores, not starting with a digit (e.g. AWS_ACCESS_KEY_ID), at most 128 characters.',
+  secret_scope:
+    'Secret scope: use 1-128 letters, digits, dashes, underscores and dots (the name of a Databricks secret scope).',
+  secret_key:
+    'Secret key: use 1-128 letters, digits, dashes, underscores and dots (the key inside the scope).',
+}
+
+function formatTime(d: Date | null | undefined): string {
+  return d instanceof Date ? `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC` : ''
+}
+
+function rowOf(m: ProviderConfig) {
+  return {
+    id: m.id,
+    provider: m.provider,
+    envVar: m.env_var_name,
+    scope: m.secret_scope,
+    createdBy: m.created_by,
+    createdAt: formatTime(m.created_at),
+    createdAtIso: m.created_at instanceof Date ? m.created_at.toISOString() : '',
+  }
+}
+
+/** Trims every field and lower-cases the provider, so " AWS " is taken as aws. */
+function normaliseForm(body: unknown): unknown {
+  if (!body || typeof body !== 'object') return body
+  const out: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(body)) out[k] = typeof v === 'string' ? v.trim() : v
+  if (typeof out.provider === 'string') out.provider = out.provider.toLowerCase()
+  return out
+}
+
+function validationMessage(req: FastifyRequest): string {
+  const first = req.validationError?.validation?.[0]
+  const field =
+    (first?.instancePath ?? '').replace(/^\//, '') ||
+    String((first?.params as { missingProperty?: string } | undefined)?.missingProperty ?? '')
+  return (
+    FIELD_RULES[field] ?? 'The mapping is incomplete: fill in provider, environment variable, scope and key.'
+  )
+}
 
 const providers: FastifyPluginAsync = async (app) => {
-  app.get('/', async (_req, reply) => reply.render('providers/index', {}, { title: 'Providers' }))
+  // Every route here handles secret references (and Test resolves a secret): never cache.
+  app.addHook('onRequest', async (_req, reply) => {
+    reply.header('cache-control', 'no-store')
+  })
+
+  async function mappings(highlight?: number) {
+    const list = await app.db.getProviderConfig()
+    return { mappings: list.map(rowOf), highlight }
+  }
+
+  async function mappingOr404(id: number): Promise<ProviderConfig> {
+    const m = await app.db.getProviderConfigById(id)
+    if (!m)
+      throw new AppError('NOT_FOUND', `Provider mapping ${id} does not exist (it may have been deleted).`)
+    return m
+  }
+
+  const renderRow = (reply: FastifyReply, m: ProviderConfig, confirm: boolean) =>
+    reply.render('providers/_row', { m: rowOf(m), confirm })
+
+  app.get('/', async (_req, reply) =>
+    reply.render(
+      'providers/index',
+      {
+        ...(await mappings()),
+        localDev: app.credentials.source === 'environment',
+        defaultScope: app.config.secretScope,
+        knownProviders: KNOWN_PROVIDERS,
+        allEnvVars: ALL_ENV_VARS,
+        envVarsJson: JSON.stringify(PROVIDER_ENV_VARS),
+      },
+      { title: 'Providers' },
+    ),
+  )
+
+  app.post<{ Body: ProviderConfigInput }>(
+    '/',
+    {
+      schema: { body: ProviderConfigInput },
+      attachValidation: true,
+      preValidation: async (req) => {
+        req.body = normaliseForm(req.body) as ProviderConfigInput
+      },
+    },
+    async (req, reply) => {
+      if (req.validationError) throw new AppError('VALIDATION', validationMessage(req))
+      const input: ProviderConfigInput = {
+        provider: req.body.provider,
+        env_var_name: req.body.env_var_name,
+        secret_scope: req.body.secret_scope,
+        secret_key: req.body.secret_key,
+      }
+      // A duplicate is reported before asking the workspace about the secret (the unique
+      // constraint still guards against two saves racing).
+      const existing = await app.db.getProviderConfigFor(input.provider)
+      if (existing.some((m) => m.env_var_name === input.env_var_name)) {
+        throw new AppError(
+          'CONFLICT',
+          `Provider ${input.provider} already has a mapping for ${input.env_var_name}. Delete it first to change it.`,
+        )
+      }
+      // Nothing is saved unless the secret exists (names scope and key, never a value).
+      await app.credentials.checkMapping(input)
+      const saved = await app.db.saveProviderConfig(input, req.user)
+      req.log.info(
+        { provider: saved.provider, envVar: saved.env_var_name, id: saved.id },
+        'provider mapping added',
+      )
+      return reply.render('providers/_mappings', await mappings(saved.id))
+    },
+  )
+
+  app.get<{ Params: IdParams }>('/:id/row', { schema: { params: IdParams } }, async (req, reply) =>
+    renderRow(reply, await mappingOr404(req.params.id), false),
+  )
+
+  app.get<{ Params: IdParams }>('/:id/confirm-delete', { schema: { params: IdParams } }, async (req, reply) =>
+    renderRow(reply, await mappingOr404(req.params.id), true),
+  )
+
+  app.delete<{ Params: IdParams }>('/:id', { schema: { params: IdParams } }, async (req, reply) => {
+    await app.db.deleteProviderConfig(req.params.id)
+    req.log.info({ id: req.params.id }, 'provider mapping deleted')
+    return reply.render('providers/_mappings', await mappings())
+  })
+
+  app.post<{ Params: IdParams }>('/:id/test', { schema: { params: IdParams } }, async (req, reply) => {
+    const m = await mappingOr404(req.params.id)
+    const result = await app.queries.testMapping(m)
+    return reply.render('providers/_test-result', { id: m.id, ok: result.ok, message: result.message })
+  })
 }
 
 export default providers

