@@ -4,6 +4,8 @@ import { pathToFileURL } from 'node:url'
 import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifyServerOptions } from 'fastify'
 import type { Config } from '../src/config.js'
 import { AppError } from '../src/errors.js'
+import { projectRoot, runnerCommand } from '../src/paths.js'
+import { createLocalRunLauncher } from '../src/services/local-runner.js'
 import healthPlugin from './health.js'
 import idePlugin from './ide/index.js'
 import inventoryPlugin from './inventory/index.js'
@@ -50,10 +52,26 @@ export async function buildApp(config: Config, opts: BuildAppOptions = {}): Prom
     trustProxy: config.inDatabricksApp,
     routerOptions: { maxParamLength: 200 },
   })
+  // "Run now" without a workspace: the runner as a child process, given the app's settings and,
+  // resolved at click time, the credentials of the query's provider (through its env only).
+  const launchLocalRun =
+    opts.launchLocalRun ??
+    createLocalRunLauncher({
+      command: runnerCommand(),
+      env: config.runnerEnv,
+      runEnv: async (schedule) => {
+        const query = await app.db.getQuery(schedule.query_id)
+        if (!query) return {}
+        return app.credentials.resolveProviderEnv(await app.db.getProviderConfigFor(query.provider))
+      },
+      log: app.log,
+      cwd: projectRoot,
+    })
   await app.register(servicesPlugin, {
     config,
     credentialSource: opts.credentialSource ?? (config.localDev ? 'environment' : 'secrets'),
     maxConnections: opts.maxConnections,
+    launchLocalRun,
   })
   await app.register(securityPlugin)
   await app.register(identityPlugin)

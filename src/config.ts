@@ -113,7 +113,16 @@ export interface Config {
   /** Module specifiers of extra Fastify plugins loaded by platform teams (APP_PLUGINS, comma-separated). */
   extensions: string[]
   localUserEmail: string
+  /**
+   * The app's own settings as environment variables (every known variable that was set, plus PATH,
+   * HOME and locale), for the local job runner child started by "Run now" — so the child connects
+   * to the same database with the same StackQL settings. Provider credentials are NOT in here.
+   */
+  runnerEnv: Record<string, string>
 }
+
+/** Process basics a child process needs besides the app's settings. */
+const CHILD_BASICS = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'LC_ALL', 'TZ', 'SSL_CERT_FILE', 'SSL_CERT_DIR', 'NODE_EXTRA_CA_CERTS']
 
 export const DEFAULT_ANTHROPIC_MODEL = 'claude-sonnet-4-5'
 
@@ -171,6 +180,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       .map((s) => s.trim())
       .filter(Boolean),
     localUserEmail: e.LOCAL_USER_EMAIL ?? 'developer@localhost',
+    runnerEnv: {
+      ...Object.fromEntries(CHILD_BASICS.flatMap((k) => (env[k] ? [[k, env[k]]] : []))),
+      ...known,
+      DATA_DIR: dataDir,
+    },
   }
 }
 

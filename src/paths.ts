@@ -1,6 +1,6 @@
 // Where the project's files are, whether running from sources (tsx/tap) or from dist/.
 import { existsSync } from 'node:fs'
-import { dirname, resolve } from 'node:path'
+import { dirname, resolve, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 function findRoot(start: string): string {
@@ -14,3 +14,14 @@ function findRoot(start: string): string {
 
 /** The project root: holds package.json, views/, public/ and scripts/. */
 export const projectRoot = findRoot(dirname(fileURLToPath(import.meta.url)))
+
+/**
+ * argv that starts the job runner from here: the bundled dist/run-query.mjs when this code runs
+ * from the build (npm start, Databricks Apps), else the TypeScript source through tsx (dev, tests).
+ */
+export function runnerCommand(): string[] {
+  const fromBuild = fileURLToPath(import.meta.url).includes(`${sep}dist${sep}`)
+  const bundle = resolve(projectRoot, 'dist', 'run-query.mjs')
+  if (fromBuild && existsSync(bundle)) return [process.execPath, '--enable-source-maps', bundle]
+  return [process.execPath, '--import', 'tsx', resolve(projectRoot, 'jobs', 'run-query.ts')]
+}

@@ -1,0 +1,110 @@
+// The job runner: runs one saved query and replaces its inventory table. Boots the same service
+// plugins as the web app (no pages, no listener), reads DB settings and provider credentials from
+// its own environment. Exit codes: 0 success, 1 run failed (one-line reason on stderr), 2 bad
+// arguments, 130/143 interrupted (SIGINT/SIGTERM: the query is aborted, the run recorded FAILED).
+//   npm run job -- --query-id N --target-schema S --target-table T [--schedule-id N]
+import { parseArgs } from 'node:util'
+import type { FastifyInstance } from 'fastify'
+import { buildServiceApp, loggerOptions } from '../plugins/services/index.js'
+import { loadConfig, loadDotEnvForDevelopment } from '../src/config.js'
+import { isAppError } from '../src/errors.js'
+import { type InventoryRunArgs, oneLine, runInventory } from '../src/services/inventory-run.js'
+
+const USAGE = `usage: run-query --query-id N --target-schema SCHEMA --target-table TABLE [--schedule-id N] [--trigger local|databricks]
+  Runs saved query N and replaces SCHEMA.TABLE with its rows (a runs record is written either way).`
+
+function parse(argv: string[]): InventoryRunArgs {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    strict: true,
+    allowPositionals: true,
+    options: {
+      'query-id': { type: 'string' },
+      'target-schema': { type: 'string' },
+      'target-table': { type: 'string' },
+      'schedule-id': { type: 'string' },
+      trigger: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  })
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`)
+    process.exit(0)
+  }
+  if (positionals.length) throw new Error(`unexpected argument ${JSON.stringify(positionals[0])}`)
+  const int = (name: 'query-id' | 'schedule-id'): number | undefined => {
+    const v = values[name]
+    if (v === undefined) return undefined
+    if (!/^[1-9][0-9]{0,15}$/.test(v))
+      throw new Error(`--${name} must be a positive integer, got ${JSON.stringify(v)}`)
+    return Number(v)
+  }
+  const queryId = int('query-id')
+  if (queryId === undefined) throw new Error('--query-id is required')
+  for (const name of ['target-schema', 'target-table'] as const) {
+    if (!values[name]) throw new Error(`--${name} is required`)
+  }
+  if (values.trigger !== undefined && !/^(local|databricks)$/.test(values.trigger)) {
+    throw new Error('--trigger must be local or databricks')
+  }
+  return {
+    queryId,
+    targetSchema: values['target-schema']!,
+    targetTable: values['target-table']!,
+    scheduleId: int('schedule-id'),
+    trigger: values.trigger ?? 'local',
+  }
+}
+
+async function main(): Promise<number> {
+  let args: InventoryRunArgs
+  try {
+    args = parse(process.argv.slice(2))
+  } catch (e) {
+    process.stderr.write(`run-query: ${(e as Error).message}\n${USAGE}\n`)
+    return 2
+  }
+
+  const controller = new AbortController()
+  let interrupted: number | undefined
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (interrupted !== undefined) process.exit(interrupted) // second signal: stop waiting
+    interrupted = signal === 'SIGINT' ? 130 : 143
+    controller.abort(new Error(`${signal} received`))
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+
+  let app: FastifyInstance | undefined
+  try {
+    loadDotEnvForDevelopment()
+    const config = loadConfig()
+    // Logs go to stdout (the job's driver log / the app's log for Run now); stderr carries only the reason line.
+    app = await buildServiceApp(config, { credentialSource: 'environment', logger: loggerOptions(config) })
+    const outcome = await runInventory(
+      { db: app.db, sql: app.sql, queries: app.queries, log: app.log },
+      args,
+      controller.signal,
+    )
+    if (outcome.status === 'SUCCESS') {
+      process.stdout.write(
+        `run ${outcome.runId}: wrote ${outcome.rowCount} rows to ${args.targetSchema}.${args.targetTable}\n`,
+      )
+      return interrupted ?? 0
+    }
+    process.stderr.write(`${oneLine(outcome.error ?? 'the run failed')}\n`)
+    return interrupted ?? 1
+  } catch (e) {
+    process.stderr.write(
+      `${oneLine(isAppError(e) ? e.message : `Unexpected error: ${(e as Error).message}`)}\n`,
+    )
+    return interrupted ?? 1
+  } finally {
+    await app?.close().catch(() => {})
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  () => process.exit(1),
+)

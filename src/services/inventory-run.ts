@@ -1,0 +1,150 @@
+// One inventory run, framework-free: record the start, load the saved query, run it through the
+// StackQL engine, replace the target table with the rows, record the outcome. Used by the job
+// runner CLI (jobs/run-query.ts) for scheduled runs, "Run now" and `npm run job`.
+import type { Sql } from '../db/connect.js'
+import type { DbService } from '../db/db-service.js'
+import { assertIdentifierShape, assertTargetSchema } from '../db/identifiers.js'
+import { writeInventory } from '../db/inventory-writer.js'
+import { isAppError } from '../errors.js'
+import type { Query, Row, Schedule } from '../models.js'
+import { singleStatement, statementKind } from '../stackql/statements.js'
+
+export interface RunLogger {
+  info(obj: Record<string, unknown>, msg: string): void
+  warn(obj: Record<string, unknown>, msg: string): void
+  error(obj: Record<string, unknown>, msg: string): void
+}
+
+export interface InventoryRunDeps {
+  db: DbService
+  sql: Sql
+  /** The query service (QueryService.execute). */
+  queries: {
+    execute(
+      queryText: string,
+      provider?: string,
+      opts?: { signal?: AbortSignal; timeoutMs?: number },
+    ): Promise<{ columns: string[]; rows: Row[] }>
+  }
+  log: RunLogger
+}
+
+export interface InventoryRunArgs {
+  queryId: number
+  targetSchema: string
+  targetTable: string
+  scheduleId?: number
+  /** 'local' (CLI, Run now) or 'databricks' (a job run). */
+  trigger?: string
+}
+
+export interface InventoryRunOutcome {
+  status: 'SUCCESS' | 'FAILED'
+  /** The runs row, when the database could record one. */
+  runId?: number
+  rowCount?: number
+  /** One line: why the run failed (the raw StackQL message for query errors). */
+  error?: string
+}
+
+const MAX_ERROR = 2000
+
+/** Collapses a message onto one line (run records, the CLI's stderr line), capped in length. */
+export function oneLine(message: string): string {
+  const line = message.replace(/\s+/g, ' ').trim()
+  return line.length > MAX_ERROR ? `${line.slice(0, MAX_ERROR - 1)}…` : line
+}
+
+function reason(e: unknown, signal?: AbortSignal): string {
+  if (signal?.aborted) return 'cancelled'
+  if (isAppError(e)) return oneLine(e.message)
+  return oneLine(`Unexpected error: ${e instanceof Error ? e.message : String(e)}`)
+}
+
+const validId = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n > 0
+
+/**
+ * Runs one inventory refresh. Never throws: every failure becomes a FAILED outcome, recorded in
+ * stackql_app.runs whenever the database is reachable (also for failures before the query ran).
+ */
+export async function runInventory(
+  deps: InventoryRunDeps,
+  args: InventoryRunArgs,
+  signal?: AbortSignal,
+): Promise<InventoryRunOutcome> {
+  const { db, log } = deps
+  let runId: number | undefined
+  const fail = async (error: string): Promise<InventoryRunOutcome> => {
+    log.error({ runId, queryId: args.queryId, target: `${args.targetSchema}.${args.targetTable}` }, error)
+    if (runId !== undefined) {
+      try {
+        await db.finishRun(runId, { status: 'FAILED', error })
+      } catch (e) {
+        log.error({ runId }, `recording the failed run failed: ${reason(e)}`)
+      }
+    }
+    return { status: 'FAILED', runId, error }
+  }
+
+  // Resolve what the run record can link to; these lookups need the database (failing here = no record).
+  let query: Query | null
+  let schedule: Schedule | null = null
+  try {
+    query = validId(args.queryId) ? await db.getQuery(args.queryId) : null
+    if (args.scheduleId !== undefined)
+      schedule = validId(args.scheduleId) ? await db.getSchedule(args.scheduleId) : null
+    const run = await db.startRun({
+      schedule_id: schedule?.id ?? null,
+      query_id: query?.id ?? null,
+      target_schema: String(args.targetSchema).slice(0, 200),
+      target_table: String(args.targetTable).slice(0, 200),
+      trigger: args.trigger ?? 'local',
+    })
+    runId = run.id
+  } catch (e) {
+    return fail(`Could not record the run: ${reason(e)}`)
+  }
+
+  try {
+    const schema = assertTargetSchema(args.targetSchema)
+    const table = assertIdentifierShape(args.targetTable, 'table')
+    if (args.scheduleId !== undefined && !schedule)
+      return await fail(`Schedule ${args.scheduleId} does not exist.`)
+    if (schedule && (schedule.target_schema !== schema || schedule.target_table !== table)) {
+      return await fail(
+        `Schedule ${schedule.id} writes to ${schedule.target_schema}.${schedule.target_table}, not ${schema}.${table}; update the job's parameters (save the schedule again).`,
+      )
+    }
+    if (!query) return await fail(`Query ${args.queryId} does not exist.`)
+    if (schedule && schedule.query_id !== query.id) {
+      return await fail(`Schedule ${schedule.id} runs query ${schedule.query_id}, not query ${query.id}.`)
+    }
+    const kind = statementKind(singleStatement(query.query_text))
+    if (kind !== 'SELECT') {
+      return await fail(
+        `Query ${query.id} is a ${kind} statement: only SELECT queries can fill an inventory table.`,
+      )
+    }
+    log.info(
+      { runId, queryId: query.id, provider: query.provider, target: `${schema}.${table}` },
+      'run started',
+    )
+    const result = await deps.queries.execute(query.query_text, query.provider, { signal })
+    signal?.throwIfAborted()
+    const written = await writeInventory(deps.sql, { schema, table }, result, { signal })
+    await db.finishRun(runId, { status: 'SUCCESS', row_count: written.rowCount })
+    log.info(
+      {
+        runId,
+        rows: written.rowCount,
+        columns: written.columns.length,
+        renamed: written.renamed,
+        refreshedView: written.refreshedView,
+      },
+      'run succeeded',
+    )
+    return { status: 'SUCCESS', runId, rowCount: written.rowCount }
+  } catch (e) {
+    return fail(reason(e, signal))
+  }
+}

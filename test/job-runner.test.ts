@@ -1,0 +1,314 @@
+import { type ChildProcess, execFile, spawn } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import t from 'tap'
+import type { DbService } from '../src/db/db-service.js'
+import type { Run, Schedule } from '../src/models.js'
+import { CredentialResolver } from '../src/services/credentials.js'
+import { runInventory } from '../src/services/inventory-run.js'
+import { createLocalRunLauncher } from '../src/services/local-runner.js'
+import { QueryService } from '../src/services/query-service.js'
+import { testDb } from './helpers/db.js'
+import { awsAccountFor, makeRunner, STANDIN, type Tap } from './helpers/stackql.js'
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url))
+const run = promisify(execFile)
+
+function captureLog() {
+  const lines: string[] = []
+  const write = (level: string) => (obj: Record<string, unknown>, msg: string) =>
+    lines.push(`${level} ${msg} ${JSON.stringify(obj)}`)
+  return { lines, info: write('info'), warn: write('warn'), error: write('error') }
+}
+
+function deps(t: Tap, db: DbService, sql: import('../src/db/connect.js').Sql) {
+  const { runner } = makeRunner(t)
+  const queries = new QueryService({
+    runner,
+    credentials: new CredentialResolver({ source: 'environment', readEnv: () => undefined }),
+    loadProviderConfig: (p) => db.getProviderConfigFor(p),
+  })
+  return { db, sql, queries, log: captureLog() }
+}
+
+const rowsQuery = (count: number, cols = '*') =>
+  `SELECT ${cols} FROM stackql_test.util.rows WHERE count = '${count}'`
+
+async function runsOf(db: DbService): Promise<Run[]> {
+  return db.use((sql) => sql<Run[]>`select * from stackql_app.runs order by id`)
+}
+
+t.test('runInventory', async (t) => {
+  const { db, sql } = await testDb(t)
+  const d = deps(t, db, sql)
+  const query = await db.saveQuery(
+    { name: 'rows', description: '', query_text: rowsQuery(5, 'id, name'), provider: 'stackql_test' },
+    'me@example.com',
+  )
+  const schedule = await db.saveSchedule({
+    query_id: query.id,
+    cron_expression: '0 * * * *',
+    target_schema: 'stackql_inventory',
+    target_table: 'resources',
+  })
+  const args = { queryId: query.id, targetSchema: 'stackql_inventory', targetTable: 'resources' }
+
+  t.test('the first run creates the table and records SUCCESS on the run and the schedule', async (t) => {
+    const outcome = await runInventory(d, args)
+    t.match(outcome, { status: 'SUCCESS', rowCount: 5 })
+    t.same([...(await sql`select count(*)::int as n from stackql_inventory.resources`)], [{ n: 5 }])
+    const [r] = (await runsOf(db)).filter((x) => x.id === outcome.runId)
+    t.match(r, { status: 'SUCCESS', row_count: 5, schedule_id: schedule.id, query_id: query.id, error: null })
+    t.ok(r!.finished_at)
+    const s = await db.getSchedule(schedule.id)
+    t.equal(s!.last_run_status, 'SUCCESS')
+    t.ok(s!.last_run_at)
+  })
+
+  t.test('the second run replaces the rows, adds the new column and refreshes <table>_mv', async (t) => {
+    await sql`create materialized view stackql_inventory.resources_mv as
+      select count(*)::int as n from stackql_inventory.resources`
+    await db.updateQuery(query.id, {
+      name: 'rows',
+      description: '',
+      query_text: rowsQuery(8, 'id, name, region'),
+      provider: 'stackql_test',
+    })
+    const outcome = await runInventory(d, { ...args, scheduleId: schedule.id })
+    t.match(outcome, { status: 'SUCCESS', rowCount: 8 })
+    t.same([...(await sql`select n from stackql_inventory.resources_mv`)], [{ n: 8 }])
+    const [row] = await sql`select id, name, region from stackql_inventory.resources order by id limit 1`
+    t.same(row, { id: 1, name: 'resource-1', region: 'us-east-1' })
+  })
+
+  t.test(
+    'a failing query records FAILED with the raw StackQL message and leaves the table untouched',
+    async (t) => {
+      await db.updateQuery(query.id, {
+        name: 'rows',
+        description: '',
+        query_text: 'SELECT id FROM stackql_test.util.rows',
+        provider: 'stackql_test',
+      })
+      const outcome = await runInventory(d, args)
+      t.equal(outcome.status, 'FAILED')
+      t.match(
+        outcome.error,
+        /^cannot find matching operation, possible causes include missing required parameters/,
+      )
+      t.notMatch(outcome.error, /\n/)
+      const [r] = (await runsOf(db)).filter((x) => x.id === outcome.runId)
+      t.match(r, { status: 'FAILED', error: outcome.error })
+      t.equal((await db.getSchedule(schedule.id))!.last_run_status, 'FAILED')
+      t.equal((await db.getSchedule(schedule.id))!.last_error, outcome.error)
+      t.same([...(await sql`select count(*)::int as n from stackql_inventory.resources`)], [{ n: 8 }])
+    },
+  )
+
+  t.test('non-SELECT statements are refused before they run', async (t) => {
+    await db.updateQuery(query.id, {
+      name: 'rows',
+      description: '',
+      query_text: "DELETE FROM aws.ec2.instances WHERE region = 'us-east-1'",
+      provider: 'stackql_test',
+    })
+    const outcome = await runInventory(d, args)
+    t.match(outcome, { status: 'FAILED', error: /is a DELETE statement: only SELECT queries/ })
+  })
+
+  t.test('every invocation gets a run record, also when the query or the target is wrong', async (t) => {
+    const before = (await runsOf(db)).length
+    t.match(await runInventory(d, { ...args, queryId: 9999 }), {
+      status: 'FAILED',
+      error: 'Query 9999 does not exist.',
+    })
+    t.match(await runInventory(d, { ...args, targetSchema: 'stackql_app' }), {
+      status: 'FAILED',
+      error: /reserved/,
+    })
+    t.match(await runInventory(d, { ...args, targetTable: 'Robert"); drop' }), {
+      status: 'FAILED',
+      error: /Invalid table name/,
+    })
+    t.match(await runInventory(d, { ...args, scheduleId: 4242 }), {
+      status: 'FAILED',
+      error: 'Schedule 4242 does not exist.',
+    })
+    t.match(await runInventory(d, { ...args, targetTable: 'other', scheduleId: schedule.id }), {
+      status: 'FAILED',
+      error: /writes to stackql_inventory\.resources, not stackql_inventory\.other/,
+    })
+    const runs = (await runsOf(db)).slice(before)
+    t.equal(runs.length, 5)
+    t.ok(runs.every((r) => r.status === 'FAILED' && r.finished_at && r.error))
+    t.equal(runs[0]!.query_id, null, 'a missing query is recorded without a dangling reference')
+  })
+
+  t.test('an aborted run is recorded as cancelled', async (t) => {
+    await db.updateQuery(query.id, {
+      name: 'rows',
+      description: '',
+      query_text: "SELECT * FROM stackql_test.util.sleep WHERE seconds = '20'",
+      provider: 'stackql_test',
+    })
+    const ac = new AbortController()
+    setTimeout(() => ac.abort(), 500)
+    const outcome = await runInventory(d, args, ac.signal)
+    t.match(outcome, { status: 'FAILED', error: 'cancelled' })
+    t.match((await runsOf(db)).at(-1), { status: 'FAILED', error: 'cancelled' })
+  })
+})
+
+t.test('the built runner (dist/run-query.mjs) with plain node', async (t) => {
+  const outdir = mkdtempSync(join(tmpdir(), 'runner-build-'))
+  t.teardown(() => rmSync(outdir, { recursive: true, force: true }))
+  await run(process.execPath, [join(ROOT, 'scripts/build.mjs'), '--outdir', outdir], { cwd: ROOT })
+  const bundle = join(outdir, 'run-query.mjs')
+  const { db, sql, url } = await testDb(t)
+  const stackqlDir = mkdtempSync(join(tmpdir(), 'runner-stackql-'))
+  t.teardown(() => rmSync(stackqlDir, { recursive: true, force: true }))
+  // Exactly what the child gets: no inherited environment.
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: tmpdir(),
+    CI: 'true',
+    DATABASE_URL: url,
+    STACKQL_BIN: STANDIN,
+    STACKQL_DOWNLOAD_DIR: stackqlDir,
+    LOG_LEVEL: 'warn',
+  }
+  const cli = (args: string[], extraEnv: Record<string, string> = {}) =>
+    run(process.execPath, [bundle, ...args], { cwd: outdir, env: { ...env, ...extraEnv } }).then(
+      (r) => ({ code: 0, ...r }),
+      (e) => ({ code: e.code as number, stdout: e.stdout as string, stderr: e.stderr as string }),
+    )
+  const query = await db.saveQuery(
+    { name: 'rows', description: '', query_text: rowsQuery(12), provider: 'stackql_test' },
+    'me@example.com',
+  )
+  const target = ['--target-schema', 'stackql_inventory', '--target-table', 'cli_rows']
+
+  t.test('bad arguments exit 2 with the usage on stderr, touching nothing', async (t) => {
+    for (const args of [[], ['--query-id', 'abc', ...target], ['--query-id', '1'], ['--nope', '1']]) {
+      const r = await cli(args)
+      t.equal(r.code, 2, args.join(' '))
+      t.match(r.stderr, /usage: run-query --query-id N/)
+    }
+    t.equal((await runsOf(db)).length, 0)
+  })
+
+  t.test('a successful run exits 0 and records SUCCESS', async (t) => {
+    const r = await cli(['--query-id', String(query.id), ...target])
+    t.equal(r.code, 0, r.stderr)
+    t.equal(r.stderr, '')
+    t.same([...(await sql`select count(*)::int as n from stackql_inventory.cli_rows`)], [{ n: 12 }])
+    t.match((await runsOf(db)).at(-1), { status: 'SUCCESS', row_count: 12, trigger: 'local' })
+  })
+
+  t.test('a failed run exits 1 with ONE line on stderr', async (t) => {
+    const r = await cli(['--query-id', '777', ...target, '--trigger', 'databricks'])
+    t.equal(r.code, 1)
+    t.equal(r.stderr, 'Query 777 does not exist.\n')
+    t.match((await runsOf(db)).at(-1), { status: 'FAILED', trigger: 'databricks' })
+  })
+
+  t.test('an unreachable database exits 1 with one line naming the target', async (t) => {
+    const r = await cli(['--query-id', '1', ...target], { DATABASE_URL: 'postgres://x:y@127.0.0.1:1/none' })
+    t.equal(r.code, 1)
+    t.match(r.stderr, /^[^\n]*127\.0\.0\.1:1[^\n]*\n$/)
+  })
+
+  t.test('SIGTERM aborts the query, records FAILED (cancelled) and exits 143', async (t) => {
+    const slow = await db.saveQuery(
+      {
+        name: 'slow',
+        description: '',
+        query_text: "SELECT * FROM stackql_test.util.sleep WHERE seconds = '30'",
+        provider: 'stackql_test',
+      },
+      'me@example.com',
+    )
+    const child: ChildProcess = spawn(process.execPath, [bundle, '--query-id', String(slow.id), ...target], {
+      cwd: outdir,
+      env,
+    })
+    let stderr = ''
+    child.stderr!.on('data', (d) => {
+      stderr += d
+    })
+    const code = new Promise<number | null>((r) => child.on('exit', (c) => r(c)))
+    for (let i = 0; i < 200; i++) {
+      const last = (await runsOf(db)).at(-1)
+      if (last?.query_id === slow.id && last.status === 'RUNNING') break
+      await new Promise((r) => setTimeout(r, 50))
+    }
+    await new Promise((r) => setTimeout(r, 300))
+    child.kill('SIGTERM')
+    t.equal(await code, 143)
+    t.equal(stderr, 'cancelled\n')
+    t.match((await runsOf(db)).at(-1), { query_id: slow.id, status: 'FAILED', error: 'cancelled' })
+  })
+
+  t.test('Run now: the local launcher starts the runner with the credentials in its own env', async (t) => {
+    const sts = await db.saveQuery(
+      {
+        name: 'whoami',
+        description: '',
+        query_text: 'SELECT account FROM aws.sts.caller_identity',
+        provider: 'aws',
+      },
+      'me@example.com',
+    )
+    await db.saveProviderConfig(
+      { provider: 'aws', env_var_name: 'AWS_ACCESS_KEY_ID', secret_scope: 's', secret_key: 'k' },
+      'me',
+    )
+    await db.saveProviderConfig(
+      { provider: 'aws', env_var_name: 'AWS_SECRET_ACCESS_KEY', secret_scope: 's', secret_key: 'k2' },
+      'me',
+    )
+    const schedule: Schedule = await db.saveSchedule({
+      query_id: sts.id,
+      cron_expression: '0 * * * *',
+      target_schema: 'stackql_inventory',
+      target_table: 'whoami',
+    })
+    const log = captureLog()
+    const launch = createLocalRunLauncher({
+      command: [process.execPath, bundle],
+      env,
+      cwd: outdir,
+      runEnv: async () => ({ AWS_ACCESS_KEY_ID: 'AKIALOCALRUN', AWS_SECRET_ACCESS_KEY: 'very-secret-value' }),
+      log,
+    })
+    const { message } = await launch(schedule)
+    t.match(message, /Started a local run of schedule \d+ \(process \d+\)/)
+    await t.rejects(launch(schedule), { code: 'CONFLICT' }, 'one local run per schedule at a time')
+    let s = await db.getSchedule(schedule.id)
+    for (let i = 0; i < 300 && (s!.last_run_status === null || s!.last_run_status === 'RUNNING'); i++) {
+      await new Promise((r) => setTimeout(r, 50))
+      s = await db.getSchedule(schedule.id)
+    }
+    t.equal(s!.last_run_status, 'SUCCESS', s!.last_error ?? '')
+    const accounts = await sql`select account from stackql_inventory.whoami`
+    t.same(
+      accounts.map((r) => String(r.account)),
+      [awsAccountFor('AKIALOCALRUN')],
+      'the runner used the credentials it was given',
+    )
+    t.equal(process.env.AWS_ACCESS_KEY_ID, undefined, "the server's own environment is untouched")
+    for (let i = 0; i < 100 && !log.lines.some((l) => l.includes('local run finished')); i++) {
+      await new Promise((r) => setTimeout(r, 50))
+    }
+    t.notMatch(log.lines.join('\n'), /very-secret-value|AKIALOCALRUN/, 'no credential reaches the log')
+  })
+
+  t.test('Run now with a runner that cannot start fails clearly', async (t) => {
+    const launch = createLocalRunLauncher({ command: ['/nonexistent/node'], env, log: captureLog() })
+    const schedule = { id: 1, query_id: 1, target_schema: 's', target_table: 't' } as Schedule
+    await t.rejects(launch(schedule), { code: 'RUNNER_FAILED', message: /Could not start the job runner/ })
+  })
+})
