@@ -122,7 +122,17 @@ export interface Config {
 }
 
 /** Process basics a child process needs besides the app's settings. */
-const CHILD_BASICS = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'LC_ALL', 'TZ', 'SSL_CERT_FILE', 'SSL_CERT_DIR', 'NODE_EXTRA_CA_CERTS']
+const CHILD_BASICS = [
+  'PATH',
+  'HOME',
+  'TMPDIR',
+  'LANG',
+  'LC_ALL',
+  'TZ',
+  'SSL_CERT_FILE',
+  'SSL_CERT_DIR',
+  'NODE_EXTRA_CA_CERTS',
+]
 
 export const DEFAULT_ANTHROPIC_MODEL = 'claude-sonnet-4-5'
 

@@ -21,11 +21,20 @@ t.test('DATABRICKS_APP_PORT wins over PORT', async (t) => {
 })
 
 t.test('a malformed variable stops start-up with a message naming it', async (t) => {
-  t.throws(() => loadConfig({ PORT: 'eighty' }), { code: 'CONFIG_INVALID', message: /PORT is invalid: expected a TCP port number/ })
-  t.throws(() => loadConfig({ STACKQL_LOCAL_DEV: 'maybe' }), { message: /STACKQL_LOCAL_DEV is invalid: expected true or false/ })
+  t.throws(() => loadConfig({ PORT: 'eighty' }), {
+    code: 'CONFIG_INVALID',
+    message: /PORT is invalid: expected a TCP port number/,
+  })
+  t.throws(() => loadConfig({ STACKQL_LOCAL_DEV: 'maybe' }), {
+    message: /STACKQL_LOCAL_DEV is invalid: expected true or false/,
+  })
   t.throws(() => loadConfig({ PGSSLMODE: 'sometimes' }), { message: /PGSSLMODE is invalid/ })
-  t.throws(() => loadConfig({ LAKEBASE_ENDPOINT: 'my-endpoint' }), { message: /LAKEBASE_ENDPOINT is invalid: expected projects\// })
-  t.throws(() => loadConfig({ PGHOST: 'h' }), { message: /neither LAKEBASE_ENDPOINT .* nor LAKEBASE_INSTANCE/ })
+  t.throws(() => loadConfig({ LAKEBASE_ENDPOINT: 'my-endpoint' }), {
+    message: /LAKEBASE_ENDPOINT is invalid: expected projects\//,
+  })
+  t.throws(() => loadConfig({ PGHOST: 'h' }), {
+    message: /neither LAKEBASE_ENDPOINT .* nor LAKEBASE_INSTANCE/,
+  })
   t.throws(() => loadConfig({ LAKEBASE_HOST: 'h', LAKEBASE_USER: 'u', LAKEBASE_PASSWORD: 'p' }), {
     message: /LAKEBASE_HOST is set but LAKEBASE_DATABASE is missing/,
   })
@@ -38,26 +47,36 @@ t.test('the seed LAKEBASE_* settings select the lakebase mode with the static pa
     LAKEBASE_USER: 'app',
     LAKEBASE_PASSWORD: 'pw',
   })
-  t.match(c.database, { mode: 'lakebase', host: 'db.example.com', port: 5432, database: 'inv', user: 'app', password: 'pw' })
+  t.match(c.database, {
+    mode: 'lakebase',
+    host: 'db.example.com',
+    port: 5432,
+    database: 'inv',
+    user: 'app',
+    password: 'pw',
+  })
 })
 
-t.test('Databricks Apps PG* variables select pg-env mode with SSL required and no static password', async (t) => {
-  const c = loadConfig({
-    PGHOST: 'instance.database.cloud.databricks.com',
-    PGDATABASE: 'databricks_postgres',
-    PGUSER: 'sp-client-id',
-    PGSSLMODE: 'require',
-    LAKEBASE_INSTANCE: 'stackql-inventory',
-    DATABRICKS_HOST: 'adb-1.azuredatabricks.net',
-    DATABRICKS_CLIENT_ID: 'id',
-    DATABRICKS_CLIENT_SECRET: 'secret',
-    DATABRICKS_APP_NAME: 'stackql-inventory',
-  })
-  t.match(c.database, { mode: 'pg-env', sslmode: 'require', lakebaseInstance: 'stackql-inventory' })
-  t.equal((c.database as { password?: string }).password, undefined)
-  t.equal(c.databricks?.host, 'https://adb-1.azuredatabricks.net')
-  t.equal(c.inDatabricksApp, true)
-})
+t.test(
+  'Databricks Apps PG* variables select pg-env mode with SSL required and no static password',
+  async (t) => {
+    const c = loadConfig({
+      PGHOST: 'instance.database.cloud.databricks.com',
+      PGDATABASE: 'databricks_postgres',
+      PGUSER: 'sp-client-id',
+      PGSSLMODE: 'require',
+      LAKEBASE_INSTANCE: 'stackql-inventory',
+      DATABRICKS_HOST: 'adb-1.azuredatabricks.net',
+      DATABRICKS_CLIENT_ID: 'id',
+      DATABRICKS_CLIENT_SECRET: 'secret',
+      DATABRICKS_APP_NAME: 'stackql-inventory',
+    })
+    t.match(c.database, { mode: 'pg-env', sslmode: 'require', lakebaseInstance: 'stackql-inventory' })
+    t.equal((c.database as { password?: string }).password, undefined)
+    t.equal(c.databricks?.host, 'https://adb-1.azuredatabricks.net')
+    t.equal(c.inDatabricksApp, true)
+  },
+)
 
 t.test('workspace hosts are normalised with or without a scheme', async (t) => {
   t.equal(normaliseHost('adb-1.azuredatabricks.net/'), 'https://adb-1.azuredatabricks.net')

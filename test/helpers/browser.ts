@@ -8,8 +8,8 @@ import type { FastifyInstance } from 'fastify'
 import { type Browser, chromium, type Page } from 'playwright-core'
 import { buildApp } from '../../plugins/app.js'
 import { loadConfig } from '../../src/config.js'
-import { createTestDatabase } from './db.js'
 import { testEnv } from './app.js'
+import { createTestDatabase } from './db.js'
 import { STANDIN } from './stackql.js'
 
 interface Teardown {
@@ -38,12 +38,20 @@ export interface BrowserApp {
  * Starts the app (env: stand-in stackql + local-dev credentials by default; pass more env to add the
  * Anthropic / Databricks stand-ins) on 127.0.0.1:<random port> and opens one Chromium page on it.
  */
-export async function startBrowserApp(t: Teardown, opts: { env?: Record<string, string> } = {}): Promise<BrowserApp> {
+export async function startBrowserApp(
+  t: Teardown,
+  opts: { env?: Record<string, string> } = {},
+): Promise<BrowserApp> {
   const dbUrl = await createTestDatabase(t)
   const downloadDir = mkdtempSync(join(tmpdir(), 'stackql-browser-'))
   t.teardown(() => rmSync(downloadDir, { recursive: true, force: true }))
   const config = loadConfig(
-    testEnv(dbUrl, { STACKQL_BIN: STANDIN, STACKQL_DOWNLOAD_DIR: downloadDir, HOST: '127.0.0.1', ...opts.env }),
+    testEnv(dbUrl, {
+      STACKQL_BIN: STANDIN,
+      STACKQL_DOWNLOAD_DIR: downloadDir,
+      HOST: '127.0.0.1',
+      ...opts.env,
+    }),
   )
   const app = await buildApp(config, { logger: false })
   t.teardown(() => app.close())
