@@ -2,6 +2,7 @@
 // over its recent runs. Pure functions returning safe SVG markup: every text is escaped, and each
 // bar carries a <title> so the exact figure shows as a tooltip.
 import type { Run } from '../models.js'
+import { escapeXml } from './sparkline.js'
 
 export interface TableRows {
   name: string
@@ -9,16 +10,6 @@ export interface TableRows {
 }
 
 const WIDTH = 720
-
-/** Escapes text for SVG/HTML element content and double-quoted attributes. */
-export function escapeXml(value: unknown): string {
-  return String(value)
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;')
-}
 
 export function formatCount(n: number): string {
   return Math.round(n).toLocaleString('en-US')
