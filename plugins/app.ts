@@ -13,7 +13,7 @@ import providersPlugin from './providers/index.js'
 import schedulesPlugin from './schedules/index.js'
 import { loggerOptions, type ServiceOptions, servicesPlugin } from './services/index.js'
 import assetsPlugin from './web/assets.js'
-import errorsPlugin from './web/errors.js'
+import errorsPlugin, { frameworkErrorHandler } from './web/errors.js'
 import identityPlugin from './web/identity.js'
 import renderPlugin from './web/render.js'
 import securityPlugin from './web/security.js'
@@ -51,6 +51,7 @@ export async function buildApp(config: Config, opts: BuildAppOptions = {}): Prom
     bodyLimit: 1024 * 1024,
     trustProxy: config.inDatabricksApp,
     routerOptions: { maxParamLength: 200 },
+    frameworkErrors: frameworkErrorHandler,
   })
   // "Run now" without a workspace: the runner as a child process, given the app's settings and,
   // resolved at click time, the credentials of the query's provider (through its env only).

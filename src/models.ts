@@ -10,6 +10,11 @@ export const ENV_VAR_PATTERN = '^[A-Za-z_][A-Za-z0-9_]{0,127}$'
 export const SECRET_NAME_PATTERN = '^[A-Za-z0-9_.-]{1,128}$'
 export const PROVIDER_PATTERN = '^[a-z][a-z0-9_]{0,62}$'
 
+/** A row id as it may appear in a URL: a positive integer that JavaScript holds exactly. */
+export const Id = Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })
+/** Route params `/:id`. */
+export const IdParams = Type.Object({ id: Id })
+
 export const QueryInput = Type.Object({
   name: Type.String({ minLength: 1, maxLength: 200 }),
   description: Type.String({ maxLength: 2000, default: '' }),
@@ -26,7 +31,7 @@ export interface Query extends QueryInput {
 }
 
 export const ScheduleInput = Type.Object({
-  query_id: Type.Integer({ minimum: 1 }),
+  query_id: Id,
   cron_expression: Type.String({ minLength: 1, maxLength: 120 }),
   target_schema: Type.String({ pattern: IDENTIFIER_PATTERN, default: 'stackql_inventory' }),
   target_table: Type.String({ pattern: IDENTIFIER_PATTERN }),

@@ -103,7 +103,7 @@ t.test('selecting a table previews its first rows with every cell escaped and JS
   )
   t.match(res.body, /<td class="null">null<\/td>/)
   t.match(res.body, /<td>\[plain &amp; simple<\/td>/, 'not JSON after all: plain text')
-  t.match(res.body, /Showing 3 row\(s\) and 4 column\(s\)/)
+  t.match(res.body, /Showing 3 rows and 4 columns/)
   t.match(res.body, /<svg class="chart chart-runs"/, 'row count over recent runs')
   t.match(res.body, /FAILED - provider said &lt;b&gt;no&lt;\/b&gt;/, 'failure reason as an escaped tooltip')
   t.match(res.body, /last run FAILED/)

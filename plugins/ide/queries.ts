@@ -5,7 +5,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyInstance } from 'fastify'
 import { Type } from 'typebox'
 import { AppError, isAppError } from '../../src/errors.js'
-import { PROVIDER_PATTERN, type Query, type QueryInput } from '../../src/models.js'
+import { IdParams, PROVIDER_PATTERN, type Query, type QueryInput } from '../../src/models.js'
 
 const SaveBody = Type.Object({
   name: Type.Optional(Type.String({ maxLength: 10_000 })),
@@ -69,14 +69,10 @@ const queries: FastifyPluginAsyncTypebox = async (app) => {
     return reply.render('ide/_sidebar', await sidebarData(app, saved.id), { status: 201 })
   })
 
-  app.delete(
-    '/queries/:id',
-    { schema: { params: Type.Object({ id: Type.Integer({ minimum: 1 }) }) } },
-    async (req, reply) => {
-      await app.db.deleteQuery(req.params.id)
-      return reply.render('ide/_sidebar', await sidebarData(app))
-    },
-  )
+  app.delete('/queries/:id', { schema: { params: IdParams } }, async (req, reply) => {
+    await app.db.deleteQuery(req.params.id)
+    return reply.render('ide/_sidebar', await sidebarData(app))
+  })
 }
 
 export default queries

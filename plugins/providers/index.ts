@@ -2,15 +2,9 @@
 // provider. Saving checks the secret exists first; "Test" resolves it into a StackQL child process
 // only (SHOW PROVIDERS) and reports pass/fail. No value ever reaches a page, and nothing is cached.
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
-import { Type } from 'typebox'
 import { AppError } from '../../src/errors.js'
-import { type ProviderConfig, ProviderConfigInput } from '../../src/models.js'
+import { IdParams, type ProviderConfig, ProviderConfigInput } from '../../src/models.js'
 import { ALL_ENV_VARS, KNOWN_PROVIDERS, PROVIDER_ENV_VARS } from './catalog.js'
-
-const IdParams = Type.Object({ id: Type.Integer({ minimum: 1 }) })
-interface IdParams {
-  id: number
-}
 
 /** What each field of the Add Mapping form must look like, in words. */
 const FIELD_RULES: Record<string, string> = {
@@ -132,21 +126,23 @@ const providers: FastifyPluginAsync = async (app) => {
     },
   )
 
-  app.get<{ Params: IdParams }>('/:id/row', { schema: { params: IdParams } }, async (req, reply) =>
+  app.get<{ Params: { id: number } }>('/:id/row', { schema: { params: IdParams } }, async (req, reply) =>
     renderRow(reply, await mappingOr404(req.params.id), false),
   )
 
-  app.get<{ Params: IdParams }>('/:id/confirm-delete', { schema: { params: IdParams } }, async (req, reply) =>
-    renderRow(reply, await mappingOr404(req.params.id), true),
+  app.get<{ Params: { id: number } }>(
+    '/:id/confirm-delete',
+    { schema: { params: IdParams } },
+    async (req, reply) => renderRow(reply, await mappingOr404(req.params.id), true),
   )
 
-  app.delete<{ Params: IdParams }>('/:id', { schema: { params: IdParams } }, async (req, reply) => {
+  app.delete<{ Params: { id: number } }>('/:id', { schema: { params: IdParams } }, async (req, reply) => {
     await app.db.deleteProviderConfig(req.params.id)
     req.log.info({ id: req.params.id }, 'provider mapping deleted')
     return reply.render('providers/_mappings', await mappings())
   })
 
-  app.post<{ Params: IdParams }>('/:id/test', { schema: { params: IdParams } }, async (req, reply) => {
+  app.post<{ Params: { id: number } }>('/:id/test', { schema: { params: IdParams } }, async (req, reply) => {
     const m = await mappingOr404(req.params.id)
     const result = await app.queries.testMapping(m)
     return reply.render('providers/_test-result', { id: m.id, ok: result.ok, message: result.message })

@@ -5,7 +5,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyPluginAsync } from 'fastify'
 import { Type } from 'typebox'
 import { AppError, isAppError } from '../../src/errors.js'
-import { ScheduleInput } from '../../src/models.js'
+import { IdParams, ScheduleInput } from '../../src/models.js'
 import {
   formatTime,
   HISTORY_RUNS,
@@ -16,7 +16,6 @@ import {
   scheduleRow,
 } from './rows.js'
 
-const IdParams = Type.Object({ id: Type.Integer({ minimum: 1 }) })
 const RowQuery = Type.Object({
   after: Type.Optional(Type.Integer({ minimum: 0 })),
   until: Type.Optional(Type.Integer({ minimum: 0 })),
@@ -43,7 +42,11 @@ const schedules: FastifyPluginAsync = async (fastify) => {
     now: new Date(),
   })
 
+  // A run RUNNING for longer than a query may run plus a writing margin has lost its runner.
+  const abandonedAfterMs = app.config.stackql.queryTimeoutMs + 15 * 60_000
+
   async function loadRows(): Promise<ScheduleRow[]> {
+    await app.db.failAbandonedRuns(abandonedAfterMs)
     const [list, runs] = await Promise.all([
       app.db.getSchedules(),
       app.db.getRecentRunsBySchedule(HISTORY_RUNS),
@@ -53,6 +56,7 @@ const schedules: FastifyPluginAsync = async (fastify) => {
   }
 
   async function loadRow(id: number, live?: LiveRun): Promise<ScheduleRow> {
+    await app.db.failAbandonedRuns(abandonedAfterMs)
     const [list, runs] = await Promise.all([
       app.db.getSchedules(),
       app.db.getRecentRunsBySchedule(HISTORY_RUNS),

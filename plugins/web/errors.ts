@@ -19,6 +19,7 @@ const FASTIFY_MESSAGES: Record<string, string> = {
   FST_CSRF_INVALID_TOKEN: 'The form expired or came from another site. Reload the page and try again.',
   FST_CSRF_MISSING_SECRET: 'The form expired or came from another site. Reload the page and try again.',
   FST_ERR_BAD_URL: 'The address is not valid.',
+  FST_ERR_MAX_PARAM_LENGTH: 'The address is too long.',
   FST_ERR_ASYNC_CONSTRAINT: 'The request could not be routed.',
 }
 
@@ -49,6 +50,30 @@ export function toShown(err: unknown): Shown {
     message:
       'Something went wrong on the server. The details are in the server log; try again, and report it if it persists.',
   }
+}
+
+const escapeHtml = (s: string) =>
+  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!)
+
+/**
+ * Fastify's `frameworkErrors` hook: URLs it cannot even route (invalid percent-encoding, over-long
+ * parameters) are answered before any plugin hook ran, so without the layout: a plain page for
+ * people, JSON for programs — never Fastify's raw error body.
+ */
+export function frameworkErrorHandler(err: FastifyError, req: FastifyRequest, reply: FastifyReply) {
+  const shown = toShown(err)
+  reply.code(shown.status).header('cache-control', 'no-store')
+  if (!req.headers.accept?.includes('text/html') && !req.headers['hx-request']) {
+    return reply.send({ error: shown.code, message: shown.message })
+  }
+  const fragment = `<div id="error-message" class="alert alert-error" role="alert">${escapeHtml(shown.message)}</div>`
+  return reply
+    .type('text/html; charset=utf-8')
+    .send(
+      req.headers['hx-request'] === 'true'
+        ? fragment
+        : `<!doctype html><title>Error · StackQL Cloud Inventory</title>${fragment}<p><a href="/">Back to the IDE</a></p>`,
+    )
 }
 
 export default fp(

@@ -52,11 +52,17 @@ function activeNav(nav: NavItem[], url: string): string | undefined {
 export default fp(
   async (app) => {
     const eta = new Eta({ views: join(projectRoot, 'views'), cache: app.config.production })
-    await app.register(view, { engine: { eta }, root: join(projectRoot, 'views') })
+    await app.register(view, {
+      engine: { eta },
+      root: join(projectRoot, 'views'),
+      production: app.config.production,
+    })
     app.decorate('navigation', [...CORE_NAVIGATION])
-    app.decorateRequest('isPartial', false)
-    app.addHook('onRequest', async (req) => {
-      req.isPartial = req.headers['hx-request'] === 'true' && req.headers['hx-request-type'] !== 'full'
+    // A getter, not an onRequest hook: errors raised by earlier hooks (CSRF) must know it too.
+    app.decorateRequest('isPartial', {
+      getter(this: FastifyRequest) {
+        return this.headers['hx-request'] === 'true' && this.headers['hx-request-type'] !== 'full'
+      },
     })
 
     async function layout(req: FastifyRequest, reply: FastifyReply, body: string, opts: RenderOptions) {

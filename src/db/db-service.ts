@@ -286,6 +286,29 @@ export class DbService {
     )
   }
 
+  /**
+   * Marks runs still RUNNING after `olderThanMs` as FAILED: their runner stopped without reporting
+   * (killed, node lost). Its write was rolled back, so the previous data is intact. Returns how many.
+   */
+  async failAbandonedRuns(olderThanMs: number): Promise<number> {
+    const error =
+      'The runner stopped without reporting (killed or lost); its changes were rolled back and the previous data is kept.'
+    return this.use((sql) =>
+      sql.begin(async (tx) => {
+        const failed = await tx<{ id: number; schedule_id: number | null }[]>`
+          update stackql_app.runs set status = 'FAILED', finished_at = now(), error = ${error}
+          where status = 'RUNNING' and started_at < now() - make_interval(secs => ${olderThanMs / 1000})
+          returning id, schedule_id`
+        for (const r of failed) {
+          if (!r.schedule_id) continue
+          await tx`update stackql_app.schedules set last_run_status = 'FAILED', last_run_at = now(), last_error = ${error}
+            where id = ${r.schedule_id} and last_run_status = 'RUNNING'`
+        }
+        return failed.length
+      }),
+    )
+  }
+
   /** The most recent runs of each schedule (newest first), for the run-history pictures. */
   async getRecentRunsBySchedule(perSchedule = 20): Promise<Map<number, Run[]>> {
     return this.use(async (sql) => {

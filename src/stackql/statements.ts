@@ -88,6 +88,13 @@ export function splitStatements(text: string): string[] {
 
 /** The one statement of `text`; throws VALIDATION when empty and STACKQL_MULTI_STATEMENT when there are several. */
 export function singleStatement(text: string): string {
+  // A NUL cannot travel in a process argument: say so, instead of failing to start StackQL.
+  if (text.includes('\u0000')) {
+    throw new AppError(
+      'VALIDATION',
+      'The query contains a NUL character (\\0), which cannot be passed to StackQL: remove it.',
+    )
+  }
   const statements = splitStatements(text)
   if (statements.length === 0)
     throw new AppError('VALIDATION', 'The query is empty: write one StackQL statement.')
