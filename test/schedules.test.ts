@@ -481,13 +481,15 @@ t.test('Run now with a workspace starts the job, polls the row, and shows the ou
   const r = await app.db.startRun(target)
   t.match(
     (await session.htmx('GET', pollUrl)).body,
-    /data-status="RUNNING" hx-get="\/schedules\/\d+" hx-trigger="every 2s"/,
+    /data-status="RUNNING" hx-get="\/schedules\/\d+\?after=\d+&amp;until=\d+" hx-trigger="every 2s"/,
+    'the row keeps following the run it started',
   )
   await app.db.finishRun(r.id, { status: 'SUCCESS', row_count: 3 })
   standin.state.finishRun(run!.run_id, 'SUCCESS')
   const done = await session.htmx('GET', pollUrl)
   t.match(done.body, /class="dot SUCCESS"/)
   t.notMatch(done.body, /every 2s/)
+  t.match(done.body, /View the Databricks run/, 'the finished row still links the run it followed')
 
   // A run that ends in the workspace without the runner ever reporting shows Databricks' reason.
   const again = await session.htmx('POST', `/schedules/${s!.id}/run`)

@@ -1,0 +1,149 @@
+// Run history and the inventory catalog: what the runner records, and what the Inventory page reads.
+import { AppError } from '../errors.js'
+import type { InventoryTable, ResultSet, Run, RunStatus } from '../models.js'
+import { DbBase } from './db-base.js'
+import { assertExistingRelation, assertIdentifierShape, INVENTORY_SCHEMA } from './identifiers.js'
+
+export interface RunStart {
+  schedule_id?: number | null
+  query_id: number | null
+  target_schema: string
+  target_table: string
+  trigger?: string
+}
+
+export class RunsAndInventory extends DbBase {
+  /** Records the start of a run; links it to the schedule targeting the same schema.table when none is given. */
+  async startRun(run: RunStart): Promise<Run> {
+    return this.use(async (sql) => {
+      const [row] = await sql<Run[]>`
+        insert into stackql_app.runs (schedule_id, query_id, target_schema, target_table, trigger)
+        values (
+          coalesce(${run.schedule_id ?? null}::bigint, (select id from stackql_app.schedules
+            where target_schema = ${run.target_schema} and target_table = ${run.target_table})),
+          ${run.query_id}, ${run.target_schema}, ${run.target_table}, ${run.trigger ?? 'local'})
+        returning *`
+      if (row!.schedule_id) {
+        await sql`update stackql_app.schedules set last_run_status = 'RUNNING', updated_at = now()
+          where id = ${row!.schedule_id}`
+      }
+      return row!
+    })
+  }
+
+  /** Records the outcome of a run and the schedule's last_run_at / last_run_status / last_error. */
+  async finishRun(
+    id: number,
+    outcome: { status: Exclude<RunStatus, 'RUNNING'>; row_count?: number; error?: string },
+  ): Promise<Run> {
+    return this.use((sql) =>
+      sql.begin(async (tx) => {
+        const [row] = await tx<Run[]>`
+          update stackql_app.runs set finished_at = now(), status = ${outcome.status},
+            row_count = ${outcome.row_count ?? null}, error = ${outcome.error ?? null}
+          where id = ${id} returning *`
+        if (!row) throw new AppError('NOT_FOUND', `Run ${id} does not exist.`)
+        if (row.schedule_id) {
+          await tx`update stackql_app.schedules set last_run_at = ${row.finished_at}, last_run_status = ${outcome.status},
+            last_error = ${outcome.error ?? null}, updated_at = now() where id = ${row.schedule_id}`
+        }
+        return row
+      }),
+    )
+  }
+
+  /**
+   * Marks runs still RUNNING after `olderThanMs` as FAILED: their runner stopped without reporting
+   * (killed, node lost). Its write was rolled back, so the previous data is intact. Returns how many.
+   */
+  async failAbandonedRuns(olderThanMs: number): Promise<number> {
+    const error =
+      'The runner stopped without reporting (killed or lost); its changes were rolled back and the previous data is kept.'
+    return this.use((sql) =>
+      sql.begin(async (tx) => {
+        const failed = await tx<{ id: number; schedule_id: number | null }[]>`
+          update stackql_app.runs set status = 'FAILED', finished_at = now(), error = ${error}
+          where status = 'RUNNING' and started_at < now() - make_interval(secs => ${olderThanMs / 1000})
+          returning id, schedule_id`
+        for (const r of failed) {
+          if (!r.schedule_id) continue
+          await tx`update stackql_app.schedules set last_run_status = 'FAILED', last_run_at = now(), last_error = ${error}
+            where id = ${r.schedule_id} and last_run_status = 'RUNNING'`
+        }
+        return failed.length
+      }),
+    )
+  }
+
+  /** The most recent runs of each schedule (newest first), for the run-history pictures. */
+  async getRecentRunsBySchedule(perSchedule = 20): Promise<Map<number, Run[]>> {
+    return this.use(async (sql) => {
+      const rows = await sql<Run[]>`
+        select * from (select r.*, row_number() over (partition by schedule_id order by started_at desc) as n
+          from stackql_app.runs r where schedule_id is not null) x
+        where n <= ${perSchedule} order by schedule_id, started_at desc`
+      const byId = new Map<number, Run[]>()
+      for (const r of rows) {
+        const list = byId.get(r.schedule_id!) ?? []
+        list.push(r)
+        byId.set(r.schedule_id!, list)
+      }
+      return byId
+    })
+  }
+
+  async getRunsForTable(schema: string, table: string, limit = 30): Promise<Run[]> {
+    return this.use(
+      (sql) => sql<Run[]>`
+        select * from stackql_app.runs where target_schema = ${schema} and target_table = ${table}
+        order by started_at desc limit ${limit}`,
+    )
+  }
+
+  // ---- inventory -----------------------------------------------------------------------------
+
+  /**
+   * Tables of the inventory schema with the row count and time the writer recorded at its last
+   * successful run (the planner's estimate for tables never written by the runner) — no COUNT(*).
+   */
+  async getInventoryTables(schema = INVENTORY_SCHEMA): Promise<InventoryTable[]> {
+    assertIdentifierShape(schema, 'schema')
+    return this.use(
+      (sql) => sql<InventoryTable[]>`
+        select ${schema}::text as schema, c.relname as name,
+          coalesce(r.row_count, greatest(c.reltuples, 0)::bigint) as row_count,
+          r.finished_at as last_updated,
+          exists (select 1 from pg_class m where m.relnamespace = c.relnamespace
+            and m.relname = c.relname || '_mv' and m.relkind = 'm') as has_mv
+        from pg_class c join pg_namespace n on n.oid = c.relnamespace
+        left join lateral (select row_count, finished_at from stackql_app.runs
+          where target_schema = n.nspname and target_table = c.relname and status = 'SUCCESS'
+          order by finished_at desc limit 1) r on true
+        where n.nspname = ${schema} and c.relkind in ('r', 'p')
+        order by c.relname`,
+    )
+  }
+
+  /** The first `limit` rows of an inventory table (validated against the catalog first). */
+  async getInventoryPreview(table: string, limit = 100, schema = INVENTORY_SCHEMA): Promise<ResultSet> {
+    const n = Math.min(Math.max(Math.trunc(limit) || 100, 1), 1000)
+    return this.use(async (sql) => {
+      const name = await assertExistingRelation(sql, schema, table, 'table')
+      const started = performance.now()
+      const rows = await sql`select * from ${sql(schema)}.${sql(name)} limit ${n}`
+      return {
+        columns: rows.columns.map((c) => c.name),
+        rows: [...rows],
+        elapsedMs: performance.now() - started,
+      }
+    })
+  }
+
+  /** REFRESH MATERIALIZED VIEW for `<table>_mv`-style views in the inventory schema. */
+  async refreshMaterialisedView(view: string, schema = INVENTORY_SCHEMA): Promise<void> {
+    return this.use(async (sql) => {
+      const name = await assertExistingRelation(sql, schema, view, 'matview')
+      await sql`refresh materialized view ${sql(schema)}.${sql(name)}`
+    })
+  }
+}
