@@ -57,6 +57,7 @@ export const EnvSchema = Type.Object({
   ANTHROPIC_BASE_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
   APP_PLUGINS: Type.Optional(Type.String()),
   LOCAL_USER_EMAIL: Type.Optional(NonEmpty),
+  TRUST_FORWARDED_EMAIL: Type.Optional(Bool),
 })
 export type Env = Static<typeof EnvSchema>
 
@@ -113,6 +114,12 @@ export interface Config {
   /** Module specifiers of extra Fastify plugins loaded by platform teams (APP_PLUGINS, comma-separated). */
   extensions: string[]
   localUserEmail: string
+  /**
+   * Whether X-Forwarded-Email names the user: always inside a Databricks App (its proxy sets it),
+   * elsewhere only with TRUST_FORWARDED_EMAIL=true (behind a proxy of your own) — otherwise anyone
+   * reaching the port could claim any identity.
+   */
+  trustForwardedEmail: boolean
   /**
    * The app's own settings as environment variables (every known variable that was set, plus PATH,
    * HOME and locale), for the local job runner child started by "Run now" — so the child connects
@@ -190,6 +197,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       .map((s) => s.trim())
       .filter(Boolean),
     localUserEmail: e.LOCAL_USER_EMAIL ?? 'developer@localhost',
+    trustForwardedEmail: e.DATABRICKS_APP_NAME !== undefined || bool(e.TRUST_FORWARDED_EMAIL),
     runnerEnv: {
       ...Object.fromEntries(CHILD_BASICS.flatMap((k) => (env[k] ? [[k, env[k]]] : []))),
       ...known,

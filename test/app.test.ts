@@ -53,6 +53,14 @@ t.test('identity comes from X-Forwarded-Email, with the local fallback user in d
   t.match((await session.get('/', { 'x-forwarded-email': '<script>@x' })).body, />dev@example.com</)
 })
 
+t.test('outside a Databricks App the identity header is ignored unless trusted explicitly', async (t) => {
+  const { session } = await buildTestApp(t, {
+    env: { LOCAL_USER_EMAIL: 'dev@example.com', TRUST_FORWARDED_EMAIL: 'false' },
+  })
+  t.match((await session.get('/', { 'x-forwarded-email': 'ceo@example.com' })).body, />dev@example.com</)
+  t.notMatch((await session.get('/', { 'x-forwarded-email': 'ceo@example.com' })).body, /ceo@example\.com/)
+})
+
 t.test('unknown pages and errors render a page for people and JSON for programs', async (t) => {
   const { app, session } = await buildTestApp(t)
   const page = await session.get('/no/such/<script>')

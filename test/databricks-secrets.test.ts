@@ -71,6 +71,11 @@ t.test('secretExists is true for a stored secret and false on 404', async (t) =>
   t.equal(await secrets.secretExists('stackql-inventory', 'present'), true)
   t.equal(await secrets.secretExists('stackql-inventory', 'absent'), false)
   t.equal(await secrets.secretExists('missing-scope', 'absent'), false)
+  t.equal(
+    s.state.requests.filter((r) => r.path === '/api/2.0/secrets/get').length,
+    0,
+    'existence is read from the key list, never by fetching the value',
+  )
 })
 
 t.test('secretExists still fails loudly on 403 and on an outage', async (t) => {
@@ -78,7 +83,7 @@ t.test('secretExists still fails loudly on 403 and on an outage', async (t) => {
   s.state.putSecret('locked', 'k', 'v')
   s.state.forbiddenScopes.add('locked')
   await t.rejects(secrets.secretExists('locked', 'k'), { code: 'SECRET_FORBIDDEN' })
-  s.faults.add({ path: '/api/2.0/secrets/get', status: 500, times: 10 })
+  s.faults.add({ path: '/api/2.0/secrets/list', status: 500, times: 10 })
   await t.rejects(secrets.secretExists('stackql-inventory', 'k'), { code: 'DATABRICKS_UNAVAILABLE' })
 })
 

@@ -211,7 +211,7 @@ t.test('identifier attacks are rejected with a clear error and change nothing', 
     'VICTIM',
     'vïctim',
     'victim\u0000',
-    'a'.repeat(61),
+    'a'.repeat(64),
     '',
     '../victim',
     'pg_catalog.pg_class',
@@ -274,3 +274,40 @@ t.test('an unreachable database becomes DB_UNAVAILABLE naming host and port, the
   await up.getQueries()
   t.equal(up.health.status.up, true)
 })
+
+t.test(
+  'a Lakebase token that cannot be minted is a database outage (banner), not a Databricks error',
+  async (t) => {
+    const { openDatabase } = await import('../src/db/connect.js')
+    const { DbService } = await import('../src/db/db-service.js')
+    const { AppError } = await import('../src/errors.js')
+    const { url } = await testDb(t)
+    const u = new URL(url)
+    const minting = await openDatabase(
+      {
+        mode: 'lakebase',
+        host: u.hostname,
+        port: Number(u.port),
+        database: u.pathname.slice(1),
+        user: 'postgres',
+        sslmode: 'disable',
+      },
+      {
+        max: 1,
+        password: async () => {
+          throw new AppError(
+            'DATABRICKS_AUTH',
+            "Databricks did not accept the app's credentials (invalid_client).",
+          )
+        },
+      },
+    )
+    t.teardown(minting.close)
+    const db = new DbService(minting.sql, minting.target, undefined, minting.passwordProblem)
+    await t.rejects(db.getQueries(), {
+      code: 'DB_UNAVAILABLE',
+      message: /Lakebase token could not be minted.*invalid_client/,
+    })
+    t.equal(db.health.status.up, false, 'the banner shows')
+  },
+)

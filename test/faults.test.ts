@@ -290,10 +290,10 @@ t.test('Databricks faults on the provider-mapping check', async (t) => {
       secret_scope: 'stackql-inventory',
       secret_key: 'aws-key-id',
     })
-  const secretGets = () => count(ws, 'GET', '/api/2.0/secrets/get')
+  const secretGets = () => count(ws, 'GET', '/api/2.0/secrets/list')
 
   t.test('403: the app may not read the scope, nothing saved', async (t) => {
-    ws.faults.add({ method: 'GET', path: '/api/2.0/secrets/get', status: 403 })
+    ws.faults.add({ method: 'GET', path: '/api/2.0/secrets/list', status: 403 })
     const res = await add()
     t.equal(res.statusCode, 403)
     t.match(res.body, /data-code="SECRET_FORBIDDEN"/)
@@ -305,7 +305,7 @@ t.test('Databricks faults on the provider-mapping check', async (t) => {
 
   t.test('429 twice, then the check passes and the mapping is saved', async (t) => {
     const before = secretGets()
-    ws.faults.add({ method: 'GET', path: '/api/2.0/secrets/get', status: 429, times: 2, retryAfter: '0' })
+    ws.faults.add({ method: 'GET', path: '/api/2.0/secrets/list', status: 429, times: 2, retryAfter: '0' })
     const res = await add()
     t.equal(res.statusCode, 200, errorText(res))
     t.equal(secretGets() - before, 3)
@@ -315,10 +315,10 @@ t.test('Databricks faults on the provider-mapping check', async (t) => {
 
   t.test('500 until the retries run out: a clear error, nothing saved', async (t) => {
     const before = secretGets()
-    ws.faults.add({ method: 'GET', path: '/api/2.0/secrets/get', status: 500, times: 50 })
+    ws.faults.add({ method: 'GET', path: '/api/2.0/secrets/list', status: 500, times: 50 })
     const res = await add()
     t.equal(res.statusCode, 502)
-    t.match(errorText(res), /Databricks failed to answer \/api\/2\.0\/secrets\/get.*after 4 attempts/)
+    t.match(errorText(res), /Databricks failed to answer \/api\/2\.0\/secrets\/list.*after 4 attempts/)
     t.equal(secretGets() - before, 4, 'bounded: the first try and 3 retries')
     t.same(await app.db.getProviderConfig(), [])
     ws.faults.clear()

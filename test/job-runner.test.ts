@@ -116,8 +116,30 @@ t.test('runInventory', async (t) => {
       provider: 'stackql_test',
     })
     const outcome = await runInventory(d, args)
-    t.match(outcome, { status: 'FAILED', error: /is a DELETE statement: only SELECT queries/ })
+    t.match(outcome, {
+      status: 'FAILED',
+      error: /starts with "DELETE".*Only SELECT queries|Only SELECT queries.*"DELETE"/,
+    })
   })
+
+  t.test(
+    'what a schedule accepts, the runner runs: WITH ... SELECT and a parenthesised SELECT',
+    async (t) => {
+      for (const query_text of [
+        "WITH x AS (SELECT 1) SELECT * FROM stackql_test.util.rows WHERE count = '3'",
+        "(SELECT * FROM stackql_test.util.rows WHERE count = '3')",
+      ]) {
+        await db.updateQuery(query.id, {
+          name: 'rows',
+          description: '',
+          query_text,
+          provider: 'stackql_test',
+        })
+        const outcome = await runInventory(d, args)
+        t.notMatch(String(outcome.error ?? ''), /Only SELECT/, query_text)
+      }
+    },
+  )
 
   t.test('every invocation gets a run record, also when the query or the target is wrong', async (t) => {
     const before = (await runsOf(db)).length
@@ -310,5 +332,31 @@ t.test('the built runner (dist/run-query.mjs) with plain node', async (t) => {
     const launch = createLocalRunLauncher({ command: ['/nonexistent/node'], env, log: captureLog() })
     const schedule = { id: 1, query_id: 1, target_schema: 's', target_table: 't' } as Schedule
     await t.rejects(launch(schedule), { code: 'RUNNER_FAILED', message: /Could not start the job runner/ })
+    // the failed start released the schedule: the next click tries again instead of 'in progress'
+    await t.rejects(launch(schedule), { code: 'RUNNER_FAILED' })
   })
+
+  t.test(
+    'two quick clicks on Run now start one run: the second is refused while credentials resolve',
+    async (t) => {
+      let release!: () => void
+      const gate = new Promise<void>((r) => {
+        release = r
+      })
+      const launch = createLocalRunLauncher({
+        command: ['/nonexistent/node'],
+        env,
+        log: captureLog(),
+        runEnv: async () => {
+          await gate
+          return {}
+        },
+      })
+      const schedule = { id: 7, query_id: 1, target_schema: 's', target_table: 't' } as Schedule
+      const first = launch(schedule)
+      await t.rejects(launch(schedule), { code: 'CONFLICT', message: /still in progress/ })
+      release()
+      await t.rejects(first, { code: 'RUNNER_FAILED' })
+    },
+  )
 })

@@ -117,7 +117,7 @@ t.test('a mapping whose secret exists is saved with the signed-in user as its cr
   t.match(saved[0], { ...AWS_KEY, created_by: 'jane@example.com' })
   t.ok(
     standin.state.requests.some(
-      (r) => r.path === '/api/2.0/secrets/get' && r.query.key === 'aws-access-key-id',
+      (r) => r.path === '/api/2.0/secrets/list' && r.query.scope === 'stackql-inventory',
     ),
     'the workspace was asked whether the secret exists',
   )
@@ -160,7 +160,7 @@ t.test('invalid fields are refused with a readable message before the workspace 
   }
   t.same(await app.db.getProviderConfig(), [], 'nothing saved')
   t.notOk(
-    standin.state.requests.some((r) => r.path === '/api/2.0/secrets/get'),
+    standin.state.requests.some((r) => r.path.startsWith('/api/2.0/secrets/')),
     'no secret was looked up',
   )
 })

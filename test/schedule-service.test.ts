@@ -3,7 +3,8 @@ import { DatabricksClient } from '../src/databricks/client.js'
 import { JobsApi } from '../src/databricks/jobs-api.js'
 import type { Schedule } from '../src/models.js'
 import { JobService } from '../src/services/job-service.js'
-import { assertSchedulableQuery, ScheduleService } from '../src/services/schedule-service.js'
+import { ScheduleService } from '../src/services/schedule-service.js'
+import { assertReadOnlyQuery } from '../src/stackql/statements.js'
 import { testDb } from './helpers/db.js'
 import { type Standin, startDatabricksStandin } from './standins/databricks/index.js'
 
@@ -127,7 +128,7 @@ t.test('a SELECT may start with comments, whitespace, parentheses or WITH', asyn
     '# note\nSELECT 1',
     'WITH x AS (SELECT 1) SELECT * FROM x',
   ]) {
-    t.doesNotThrow(() => assertSchedulableQuery(ok), ok)
+    t.doesNotThrow(() => assertReadOnlyQuery(ok), ok)
   }
   for (const bad of [
     'DELETE FROM aws.s3.buckets',
@@ -135,9 +136,9 @@ t.test('a SELECT may start with comments, whitespace, parentheses or WITH', asyn
     'SHOW PROVIDERS',
     '-- only a comment',
   ]) {
-    t.throws(() => assertSchedulableQuery(bad), bad)
+    t.throws(() => assertReadOnlyQuery(bad), bad)
   }
-  t.throws(() => assertSchedulableQuery('SELECT 1; DELETE FROM x'), { code: 'STACKQL_MULTI_STATEMENT' })
+  t.throws(() => assertReadOnlyQuery('SELECT 1; DELETE FROM x'), { code: 'STACKQL_MULTI_STATEMENT' })
 })
 
 t.test('an unknown query is a not-found error', async (t) => {

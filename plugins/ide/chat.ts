@@ -136,7 +136,7 @@ const chat: FastifyPluginAsyncTypebox<ChatOptions> = async (app, { cache, render
         text += chunk.text
         const wait = renderIntervalMs - (performance.now() - lastRender)
         if (wait <= 0) await flush()
-        else timer ??= setTimeout(() => void flush(), wait)
+        else timer ??= setTimeout(() => flush().catch(() => {}), wait) // a closed socket ends the stream anyway
       }
     } catch (e) {
       req.log.error({ err: e }, 'the AI chat stream failed')

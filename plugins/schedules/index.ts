@@ -42,11 +42,18 @@ const schedules: FastifyPluginAsync = async (fastify) => {
     now: new Date(),
   })
 
-  // A run RUNNING for longer than a query may run plus a writing margin has lost its runner.
+  // A run RUNNING for longer than a query may run plus a writing margin has lost its runner. Reading
+  // the page settles such runs as FAILED — at most once a minute, so the 2 s row polls stay reads.
   const abandonedAfterMs = app.config.stackql.queryTimeoutMs + 15 * 60_000
+  let lastSweep = 0
+  async function settleAbandonedRuns(): Promise<void> {
+    if (Date.now() - lastSweep < 60_000) return
+    lastSweep = Date.now()
+    await app.db.failAbandonedRuns(abandonedAfterMs)
+  }
 
   async function loadRows(): Promise<ScheduleRow[]> {
-    await app.db.failAbandonedRuns(abandonedAfterMs)
+    await settleAbandonedRuns()
     const [list, runs] = await Promise.all([
       app.db.getSchedules(),
       app.db.getRecentRunsBySchedule(HISTORY_RUNS),
@@ -56,7 +63,7 @@ const schedules: FastifyPluginAsync = async (fastify) => {
   }
 
   async function loadRow(id: number, live?: LiveRun): Promise<ScheduleRow> {
-    await app.db.failAbandonedRuns(abandonedAfterMs)
+    await settleAbandonedRuns()
     const [list, runs] = await Promise.all([
       app.db.getSchedules(),
       app.db.getRecentRunsBySchedule(HISTORY_RUNS),

@@ -3,6 +3,7 @@
 // the pool (and the embedded server it started) on close. A database that is down at start is
 // logged; the app still starts, shows the banner, and recovers on a later request.
 import fp from 'fastify-plugin'
+import { lakebasePassword } from '../../src/databricks/lakebase-token.js'
 import type { Sql } from '../../src/db/connect.js'
 import { openDatabase } from '../../src/db/connect.js'
 import { DbService } from '../../src/db/db-service.js'
@@ -15,19 +16,20 @@ declare module 'fastify' {
 }
 
 export interface DbPluginOptions {
-  /** Mints the Lakebase OAuth token per connection (from the Databricks plugin) when no static password is set. */
-  password?: () => Promise<string>
   maxConnections?: number
 }
 
 export default fp(
   async (app, opts: DbPluginOptions) => {
+    // Lakebase via Databricks Apps (PG*) or LAKEBASE_ENDPOINT/INSTANCE: an OAuth token minted per new
+    // connection through the workspace client; a static LAKEBASE_PASSWORD is used as it is.
+    const minted = lakebasePassword(app.config.database, app.databricks)
     const database = await openDatabase(app.config.database, {
-      password: opts.password,
+      password: typeof minted === 'function' ? minted : undefined,
       max: opts.maxConnections,
       log: (msg) => app.log.info(msg),
     })
-    const db = new DbService(database.sql, database.target)
+    const db = new DbService(database.sql, database.target, undefined, database.passwordProblem)
     app.decorate('db', db)
     app.decorate('sql', database.sql)
     app.addHook('onClose', () => database.close())
@@ -37,5 +39,5 @@ export default fp(
       app.log.warn({ code: (e as { code?: string }).code }, (e as Error).message)
     }
   },
-  { fastify: '5.x', name: 'db', dependencies: ['config'] },
+  { fastify: '5.x', name: 'db', dependencies: ['config', 'databricks'] },
 )

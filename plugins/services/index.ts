@@ -3,7 +3,6 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Config } from '../../src/config.js'
-import { lakebasePassword } from '../../src/databricks/lakebase-token.js'
 import aiPlugin from './ai.js'
 import configPlugin from './config.js'
 import databricksPlugin from './databricks.js'
@@ -27,11 +26,7 @@ export const servicesPlugin = fp(
   async (app, opts: ServiceOptions) => {
     await app.register(configPlugin, { config: opts.config })
     await app.register(databricksPlugin)
-    const password = lakebasePassword(opts.config.database, app.databricks)
-    await app.register(dbPlugin, {
-      maxConnections: opts.maxConnections,
-      password: typeof password === 'function' ? password : undefined,
-    })
+    await app.register(dbPlugin, { maxConnections: opts.maxConnections })
     await app.register(stackqlPlugin, { credentialSource: opts.credentialSource ?? 'secrets' })
     await app.register(schedulesPlugin, { launchLocalRun: opts.launchLocalRun })
     await app.register(aiPlugin)

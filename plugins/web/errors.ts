@@ -4,6 +4,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { isAppError } from '../../src/errors.js'
+import { escapeXml } from '../../src/services/sparkline.js'
 
 interface Shown {
   status: number
@@ -52,9 +53,6 @@ export function toShown(err: unknown): Shown {
   }
 }
 
-const escapeHtml = (s: string) =>
-  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!)
-
 /**
  * Fastify's `frameworkErrors` hook: URLs it cannot even route (invalid percent-encoding, over-long
  * parameters) are answered before any plugin hook ran, so without the layout: a plain page for
@@ -66,7 +64,7 @@ export function frameworkErrorHandler(err: FastifyError, req: FastifyRequest, re
   if (!req.headers.accept?.includes('text/html') && !req.headers['hx-request']) {
     return reply.send({ error: shown.code, message: shown.message })
   }
-  const fragment = `<div id="error-message" class="alert alert-error" role="alert">${escapeHtml(shown.message)}</div>`
+  const fragment = `<div id="error-message" class="alert alert-error" role="alert">${escapeXml(shown.message)}</div>`
   return reply
     .type('text/html; charset=utf-8')
     .send(
@@ -89,7 +87,10 @@ export default fp(
     app.setErrorHandler(async (err, req, reply) => {
       const shown = toShown(err)
       if (shown.status >= 500 && !isAppError(err)) req.log.error({ err }, 'unhandled error')
-      else if (shown.status >= 500) req.log.warn({ code: shown.code }, shown.message)
+      else if (shown.status >= 500) {
+        // The underlying driver/HTTP error, for whoever reads the log ("see the server log").
+        req.log.warn({ code: shown.code, err: (err as Error).cause }, shown.message)
+      }
       return send(req, reply, shown)
     })
 

@@ -370,6 +370,7 @@
   stopBtn.addEventListener('click', () => inFlight?.abort())
   $('chat-clear').addEventListener('click', () => {
     inFlight?.abort()
+    inFlight = null // the render below must not ride on the aborted answer's signal
     chat.messages = []
     saveChat()
     post('/chat/render', { messages: [] }, 'text/html')

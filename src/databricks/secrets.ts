@@ -28,10 +28,11 @@ export class DatabricksSecrets implements SecretsReader {
     return Buffer.from(res.value, 'base64').toString('utf8')
   }
 
+  /** Lists the scope's keys (metadata only) rather than fetching the value just to drop it. */
   async secretExists(scope: string, key: string): Promise<boolean> {
     try {
-      await this.client.get<GetSecretResponse>('/api/2.0/secrets/get', { scope, key })
-      return true
+      const res = await this.client.get<{ secrets?: { key: string }[] }>('/api/2.0/secrets/list', { scope })
+      return (res.secrets ?? []).some((s) => s.key === key)
     } catch (e) {
       if (isAppError(e) && e.code === 'DATABRICKS_NOT_FOUND') return false
       throw secretError(e, scope, key)

@@ -18,6 +18,8 @@ export interface Database {
   sql: Sql
   /** Where we connect, for error messages: host:port/database (never a password). */
   target: string
+  /** Why the last password mint failed (cleared by the next success), for the outage message. */
+  passwordProblem: () => unknown
   close(): Promise<void>
 }
 
@@ -65,6 +67,7 @@ export async function openDatabase(
     return {
       sql,
       target: `embedded PostgreSQL (${config.dataDir})`,
+      passwordProblem: () => undefined,
       close: async () => {
         await sql.end({ timeout: 5 })
         await embedded.stop()
@@ -77,10 +80,28 @@ export async function openDatabase(
     return {
       sql,
       target: `${u.hostname}:${u.port || 5432}${u.pathname}`,
+      passwordProblem: () => undefined,
       close: () => sql.end({ timeout: 5 }),
     }
   }
-  const password = config.password ?? opts.password
+  // postgres.js awaits the password function without catching: a rejection there would be an
+  // unhandled rejection. So a failed mint is remembered and an empty password sent instead; the
+  // login then fails and the outage message says why (src/db/health.ts).
+  let problem: unknown
+  const mint = opts.password
+  const password =
+    config.password ??
+    (mint &&
+      (async () => {
+        try {
+          const token = await mint()
+          problem = undefined
+          return token
+        } catch (e) {
+          problem = e
+          return ''
+        }
+      }))
   const sql = postgres({
     ...baseOptions(max),
     host: config.host,
@@ -94,6 +115,7 @@ export async function openDatabase(
   return {
     sql,
     target: `${config.host}:${config.port}/${config.database}`,
+    passwordProblem: () => problem,
     close: () => sql.end({ timeout: 5 }),
   }
 }

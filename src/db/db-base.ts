@@ -12,8 +12,9 @@ export class DbBase {
     readonly sql: Sql,
     target: string,
     private readonly schemaFile?: string,
+    passwordProblem?: () => unknown,
   ) {
-    this.health = new DbHealth(target)
+    this.health = new DbHealth(target, passwordProblem)
   }
 
   /** Applies the schema once (retried on the next call after a failure), then runs `fn`, mapping DB errors. */

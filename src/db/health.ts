@@ -31,7 +31,11 @@ export interface DbStatus {
 export class DbHealth {
   private state: DbStatus = { up: true }
 
-  constructor(readonly target: string) {}
+  constructor(
+    readonly target: string,
+    /** The Lakebase token minter's last failure, if any (src/db/connect.ts). */
+    private readonly passwordProblem: () => unknown = () => undefined,
+  ) {}
 
   get status(): DbStatus {
     return this.state
@@ -48,6 +52,13 @@ export class DbHealth {
   /** Maps any error thrown while talking to PostgreSQL to an AppError (and records outages). */
   translate(e: unknown): AppError {
     if (isAppError(e)) return e
+    const mintFailure = this.passwordProblem()
+    if (mintFailure) {
+      const why = isAppError(mintFailure) ? mintFailure.message : 'the workspace did not answer'
+      const message = `Cannot log in to the database at ${this.target}: the Lakebase token could not be minted. ${why}`
+      this.markDown(message)
+      return new AppError('DB_UNAVAILABLE', message, { cause: mintFailure })
+    }
     const err = e as {
       code?: string
       message?: string

@@ -7,11 +7,12 @@ import type { Sql } from './connect.js'
 
 export const INVENTORY_SCHEMA = 'stackql_inventory'
 const IDENTIFIER = new RegExp(IDENTIFIER_PATTERN)
+const VIEW_IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/
 const RESERVED = new Set(['stackql_app', 'pg_catalog', 'information_schema', 'public', 'pg_toast'])
 
 /** Pattern check only: lower-case letters, digits, underscore, at most 60 characters. */
-export function assertIdentifierShape(name: unknown, what: string): string {
-  if (typeof name !== 'string' || !IDENTIFIER.test(name)) {
+export function assertIdentifierShape(name: unknown, what: string, pattern = IDENTIFIER): string {
+  if (typeof name !== 'string' || !pattern.test(name)) {
     const shown = typeof name === 'string' ? JSON.stringify(name.slice(0, 80)) : String(typeof name)
     throw new AppError(
       'IDENTIFIER_INVALID',
@@ -45,7 +46,11 @@ export async function assertExistingRelation(
   name: unknown,
   kind: RelKind,
 ): Promise<string> {
-  const rel = assertIdentifierShape(name, kind === 'table' ? 'table' : 'materialised view')
+  // `<table>_mv` of a 60-character table name needs PostgreSQL's full 63 characters.
+  const rel =
+    kind === 'table'
+      ? assertIdentifierShape(name, 'table')
+      : assertIdentifierShape(name, 'materialised view', VIEW_IDENTIFIER)
   const relkind = kind === 'table' ? 'r' : 'm'
   const [found] = await sql<{ relname: string }[]>`
     select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace

@@ -7,7 +7,7 @@ import { assertIdentifierShape, assertTargetSchema } from '../db/identifiers.js'
 import { writeInventory } from '../db/inventory-writer.js'
 import { isAppError } from '../errors.js'
 import type { Query, Row, Schedule } from '../models.js'
-import { singleStatement, statementKind } from '../stackql/statements.js'
+import { assertReadOnlyQuery } from '../stackql/statements.js'
 
 export interface RunLogger {
   info(obj: Record<string, unknown>, msg: string): void
@@ -119,11 +119,10 @@ export async function runInventory(
     if (schedule && schedule.query_id !== query.id) {
       return await fail(`Schedule ${schedule.id} runs query ${schedule.query_id}, not query ${query.id}.`)
     }
-    const kind = statementKind(singleStatement(query.query_text))
-    if (kind !== 'SELECT') {
-      return await fail(
-        `Query ${query.id} is a ${kind} statement: only SELECT queries can fill an inventory table.`,
-      )
+    try {
+      assertReadOnlyQuery(query.query_text)
+    } catch (e) {
+      return await fail(`Query ${query.id}: ${(e as Error).message}`)
     }
     log.info(
       { runId, queryId: query.id, provider: query.provider, target: `${schema}.${table}` },

@@ -10,6 +10,7 @@ import {
   type Schedule,
   SECRET_NAME_PATTERN,
 } from '../models.js'
+import { runnerArgs } from './runner-args.js'
 
 export interface JobServiceOptions {
   api: JobsApi
@@ -247,16 +248,7 @@ export class JobService {
       ...ourTags,
     }
 
-    const runnerArgs = [
-      '--query-id',
-      String(query.id),
-      '--target-schema',
-      schedule.target_schema,
-      '--target-table',
-      schedule.target_table,
-      '--schedule-id',
-      String(schedule.id),
-    ]
+    const args = runnerArgs({ ...schedule, query_id: query.id })
     const tasks: JobTask[] = settings.tasks ?? []
     const runnerTasks = tasks.filter((t) => t.spark_python_task)
     if (runnerTasks.length === 0) {
@@ -267,7 +259,7 @@ export class JobService {
     }
     for (const task of runnerTasks) {
       const spt = task.spark_python_task!
-      spt.parameters = [...stripRunnerFlags(spt.parameters ?? []), ...runnerArgs]
+      spt.parameters = [...stripRunnerFlags(spt.parameters ?? []), ...args]
     }
 
     const refs: Record<string, string> = {}

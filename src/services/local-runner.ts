@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process'
 import { createInterface } from 'node:readline'
 import { AppError } from '../errors.js'
 import type { Schedule } from '../models.js'
+import { runnerArgs } from './runner-args.js'
 
 export interface LocalRunLogger {
   info(obj: Record<string, unknown>, msg: string): void
@@ -24,22 +25,6 @@ export interface LocalRunLauncherOptions {
   cwd?: string
 }
 
-/** The runner's arguments for a schedule (the same ones a Databricks job passes). */
-export function runnerArgs(schedule: Schedule): string[] {
-  return [
-    '--query-id',
-    String(schedule.query_id),
-    '--target-schema',
-    schedule.target_schema,
-    '--target-table',
-    schedule.target_table,
-    '--schedule-id',
-    String(schedule.id),
-    '--trigger',
-    'local',
-  ]
-}
-
 /** Returns ScheduleService's `launchLocalRun`: one child process per click, one at a time per schedule. */
 export function createLocalRunLauncher(
   opts: LocalRunLauncherOptions,
@@ -53,11 +38,19 @@ export function createLocalRunLauncher(
     if (pid !== undefined) {
       throw new AppError(
         'CONFLICT',
-        `A local run of schedule ${schedule.id} is still in progress (process ${pid}); wait for it to finish.`,
+        `A local run of schedule ${schedule.id} is still in progress${pid ? ` (process ${pid})` : ''}; wait for it to finish.`,
       )
     }
-    const env = { ...opts.env, ...(opts.runEnv ? await opts.runEnv(schedule) : {}) }
-    const child = spawn(file, [...baseArgs, ...runnerArgs(schedule)], {
+    // Claim the schedule before the first await, so two quick clicks cannot both start a run.
+    running.set(schedule.id, 0)
+    let env: Record<string, string>
+    try {
+      env = { ...opts.env, ...(opts.runEnv ? await opts.runEnv(schedule) : {}) }
+    } catch (e) {
+      running.delete(schedule.id)
+      throw e
+    }
+    const child = spawn(file, [...baseArgs, ...runnerArgs(schedule, 'local')], {
       env,
       cwd: opts.cwd,
       detached: true,
@@ -70,6 +63,7 @@ export function createLocalRunLauncher(
         child.once('error', reject)
       })
     } catch (e) {
+      running.delete(schedule.id)
       throw new AppError(
         'RUNNER_FAILED',
         `Could not start the job runner (${file}): ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}. Run \`npm run build\` and check that the runner exists.`,

@@ -3,7 +3,7 @@
 import { type ParsedSchedule, parseSchedule } from '../databricks/quartz.js'
 import { AppError } from '../errors.js'
 import type { ProviderConfig, Query, Schedule, ScheduleInput } from '../models.js'
-import { singleStatement } from '../stackql/statements.js'
+import { assertReadOnlyQuery } from '../stackql/statements.js'
 import type { JobService } from './job-service.js'
 
 /** What the schedule service needs from the DB service (DbService implements it). */
@@ -41,23 +41,6 @@ export interface ScheduleDescription {
   nextRuns: Date[]
 }
 
-/**
- * Only read-only statements can be scheduled: the job writes the result set into a table.
- * A SELECT may start with comments, whitespace or parentheses, or be WITH ... SELECT.
- */
-export function assertSchedulableQuery(text: string): void {
-  const statement = singleStatement(text)
-  const code = statement.replace(/^(\s+|\(|--[^\n]*(\n|$)|#[^\n]*(\n|$)|\/\*[\s\S]*?\*\/)*/, '')
-  const word = /^[A-Za-z]+/.exec(code)?.[0]?.toUpperCase() ?? ''
-  const ok = word === 'SELECT' || (word === 'WITH' && /\bselect\b/i.test(code))
-  if (!ok) {
-    throw new AppError(
-      'VALIDATION',
-      `Only SELECT queries can be scheduled (this one starts with ${word ? `"${word}"` : 'no statement'}): a scheduled run writes the rows the query returns into the target table.`,
-    )
-  }
-}
-
 export class ScheduleService {
   private readonly db: ScheduleStore
   private readonly jobs?: JobService
@@ -90,7 +73,7 @@ export class ScheduleService {
   async create(input: ScheduleInput): Promise<Schedule> {
     parseSchedule(input.cron_expression, this.timezone)
     const query = await this.requireQuery(input.query_id)
-    assertSchedulableQuery(query.query_text)
+    assertReadOnlyQuery(query.query_text)
     const saved = await this.db.saveSchedule({ ...input, cron_expression: input.cron_expression.trim() })
     if (!this.jobs) return saved
 

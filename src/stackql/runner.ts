@@ -155,7 +155,7 @@ export class StackqlRunner {
       parsed = parseRows(out.stdout.toString('utf8'))
     } catch (e) {
       if (!(e instanceof OutputFormatError)) throw e
-      throw new AppError('STACKQL_QUERY', stderr || e.message)
+      throw new AppError('STACKQL_QUERY', stderr || redact(e.message, secrets))
     }
     const failed = stderr !== '' && isErrorMessage(stderr)
     const crashed = out.code !== 0 || out.signal !== null

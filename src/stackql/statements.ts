@@ -116,6 +116,23 @@ export function statementKind(statement: string): StatementKind {
   return KINDS.has(word as StatementKind) ? (word as StatementKind) : 'OTHER'
 }
 
+/**
+ * Only read-only statements can fill an inventory table (schedules and the runner share this rule).
+ * A SELECT may start with comments, whitespace or parentheses, or be WITH ... SELECT.
+ */
+export function assertReadOnlyQuery(text: string): void {
+  const statement = singleStatement(text)
+  const code = statement.replace(/^(\s+|\(|--[^\n]*(\n|$)|#[^\n]*(\n|$)|\/\*[\s\S]*?\*\/)*/, '')
+  const word = /^[A-Za-z]+/.exec(code)?.[0]?.toUpperCase() ?? ''
+  const ok = word === 'SELECT' || (word === 'WITH' && /\bselect\b/i.test(code))
+  if (!ok) {
+    throw new AppError(
+      'VALIDATION',
+      `Only SELECT queries can be scheduled (this one starts with ${word ? `"${word}"` : 'no statement'}): a scheduled run writes the rows the query returns into the target table.`,
+    )
+  }
+}
+
 /** Metadata statements read the provider's registry documents only: they need no credentials. */
 export function needsCredentials(kind: StatementKind): boolean {
   return kind !== 'SHOW' && kind !== 'DESCRIBE' && kind !== 'REGISTRY'

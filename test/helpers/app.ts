@@ -15,9 +15,18 @@ export interface TestApp {
   session: Session
 }
 
-/** Env for loadConfig: the given database URL, quiet logs, no workspace unless the test adds one. */
+/**
+ * Env for loadConfig: the given database URL, quiet logs, no workspace unless the test adds one, and
+ * X-Forwarded-Email trusted (the tests play the Databricks Apps proxy).
+ */
 export function testEnv(url: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  return { DATABASE_URL: url, LOG_LEVEL: 'silent', STACKQL_LOCAL_DEV: 'true', ...extra }
+  return {
+    DATABASE_URL: url,
+    LOG_LEVEL: 'silent',
+    STACKQL_LOCAL_DEV: 'true',
+    TRUST_FORWARDED_EMAIL: 'true',
+    ...extra,
+  }
 }
 
 export async function buildTestApp(

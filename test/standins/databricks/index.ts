@@ -344,6 +344,9 @@ export async function startDatabricksStandin(opts: StandinOptions = {}): Promise
     if (!scope) return dbError(reply, 400, 'INVALID_PARAMETER_VALUE', "Missing required field: 'scope'")
     const keys = state.secrets.get(scope)
     if (!keys) return dbError(reply, 404, 'RESOURCE_DOES_NOT_EXIST', `Scope ${scope} does not exist!`)
+    if (state.forbiddenScopes.has(scope)) {
+      return dbError(reply, 403, 'PERMISSION_DENIED', `User does not have READ permission on scope ${scope}`)
+    }
     return { secrets: [...keys.keys()].map((key) => ({ key, last_updated_timestamp: state.now() })) }
   })
 
