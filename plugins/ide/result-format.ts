@@ -1,6 +1,7 @@
 // How result values look: table cells (JSON compact and readable), CSV (RFC 4180, with spreadsheet
 // formula injection neutralised) and JSON downloads, produced in chunks so a large result streams.
 import type { Row } from '../../src/models.js'
+import { jsonText } from '../../src/services/format.js'
 
 export const PAGE_SIZE = 1000
 const ROWS_PER_CHUNK = 500
@@ -10,10 +11,6 @@ export interface DisplayCell {
   text: string
 }
 
-function json(value: unknown): string {
-  return JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? String(v) : v)) ?? String(value)
-}
-
 /** A value as the results table shows it; the template escapes `text`. */
 export function displayCell(value: unknown): DisplayCell {
   if (value === null || value === undefined) return { kind: 'null', text: 'NULL' }
@@ -21,7 +18,7 @@ export function displayCell(value: unknown): DisplayCell {
   if (typeof value === 'number' || typeof value === 'bigint') return { kind: 'num', text: String(value) }
   if (typeof value === 'boolean') return { kind: 'bool', text: String(value) }
   if (value instanceof Date) return { kind: 'text', text: value.toISOString() }
-  return { kind: 'json', text: readableJson(JSON.parse(json(value))) }
+  return { kind: 'json', text: readableJson(JSON.parse(jsonText(value))) }
 }
 
 /** One-line JSON with a space after `:` and `,` (outside strings): compact but readable. */
@@ -45,7 +42,7 @@ export function csvField(value: unknown): string {
   else if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean')
     s = String(value)
   else if (value instanceof Date) s = value.toISOString()
-  else s = json(value)
+  else s = jsonText(value)
   // Plain numbers such as "-5" stay numbers; anything else that a spreadsheet would evaluate is defused.
   if (FORMULA_START.test(s) && !NUMERIC.test(s)) s = `'${s}`
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s
@@ -75,7 +72,7 @@ export function* jsonChunks(columns: string[], rows: Row[]): Generator<string> {
       const row = rows[i]!
       const ordered: Row = {}
       for (const c of columns) ordered[c] = row[c] ?? null
-      parts.push(json(ordered))
+      parts.push(jsonText(ordered))
     }
     yield `${start === 0 ? '\n' : ',\n'}${parts.join(',\n')}`
   }
@@ -103,10 +100,6 @@ export function resultPage(columns: string[], rows: Row[], page: number, pageSiz
     last: start + slice.length,
     rows: slice.map((row) => columns.map((c) => displayCell(row[c]))),
   }
-}
-
-export function formatCount(n: number): string {
-  return n.toLocaleString('en-US')
 }
 
 export function formatElapsed(ms: number): string {

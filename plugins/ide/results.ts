@@ -7,9 +7,10 @@ import type { FastifyReply } from 'fastify'
 import { Type } from 'typebox'
 import { AppError, isAppError } from '../../src/errors.js'
 import { PROVIDER_PATTERN } from '../../src/models.js'
+import { formatCount } from '../../src/services/format.js'
 import type { QueryResult } from '../../src/services/query-service.js'
 import type { CachedResult, ResultCache } from './result-cache.js'
-import { csvChunks, formatCount, formatElapsed, jsonChunks, resultPage } from './result-format.js'
+import { csvChunks, formatElapsed, jsonChunks, resultPage } from './result-format.js'
 
 export interface ResultsOptions {
   cache: ResultCache

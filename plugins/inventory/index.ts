@@ -5,15 +5,8 @@ import type { FastifyPluginAsync } from 'fastify'
 import { Type } from 'typebox'
 import { INVENTORY_SCHEMA } from '../../src/db/identifiers.js'
 import { AppError } from '../../src/errors.js'
-import {
-  formatTime,
-  inventoryChart,
-  isoTime,
-  metricsOf,
-  previewOf,
-  runsChart,
-  tableRows,
-} from './view-model.js'
+import { formatTime } from '../../src/services/format.js'
+import { inventoryChart, isoTime, metricsOf, previewOf, runsChart, tableRows } from './view-model.js'
 
 const PREVIEW_ROWS = 100
 const RUNS_SHOWN = 30

@@ -1,7 +1,8 @@
 // Turns what DbService returns about the inventory into what the templates show: metrics, the
 // table list, the pictures and preview cells (strings only; the templates escape them).
 import { IDENTIFIER_PATTERN, type InventoryTable, type ResultSet, type Run } from '../../src/models.js'
-import { formatCount, rowsPerTableChart, runHistoryChart } from '../../src/services/inventory-chart.js'
+import { formatCount, formatTime } from '../../src/services/format.js'
+import { rowsPerTableChart, runHistoryChart } from '../../src/services/inventory-chart.js'
 
 /** How many tables the rows-per-table picture draws (largest first). */
 export const CHART_TABLES = 25
@@ -23,14 +24,6 @@ export interface Preview {
   columns: string[]
   rows: PreviewCell[][]
   count: number
-}
-
-/** 'YYYY-MM-DD HH:MM UTC', or the given fallback for no date. */
-export function formatTime(d: Date | string | null | undefined, fallback = 'never'): string {
-  if (!d) return fallback
-  const date = d instanceof Date ? d : new Date(d)
-  if (Number.isNaN(date.getTime())) return fallback
-  return `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`
 }
 
 export function isoTime(d: Date | null | undefined): string {

@@ -4,6 +4,7 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import { AppError } from '../../src/errors.js'
 import { IdParams, type ProviderConfig, ProviderConfigInput } from '../../src/models.js'
+import { formatTime } from '../../src/services/format.js'
 import { ALL_ENV_VARS, KNOWN_PROVIDERS, PROVIDER_ENV_VARS } from './catalog.js'
 
 /** What each field of the Add Mapping form must look like, in words. */
@@ -16,10 +17,6 @@ const FIELD_RULES: Record<string, string> = {
     'Secret scope: use 1-128 letters, digits, dashes, underscores and dots (the name of a Databricks secret scope).',
   secret_key:
     'Secret key: use 1-128 letters, digits, dashes, underscores and dots (the key inside the scope).',
-}
-
-function formatTime(d: Date | null | undefined): string {
-  return d instanceof Date ? `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC` : ''
 }
 
 function rowOf(m: ProviderConfig) {

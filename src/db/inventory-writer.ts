@@ -33,6 +33,7 @@ import {
   SQL_TYPE,
   sanitiseColumnNames,
 } from './inventory-types.js'
+import { refreshViewIfExists } from './materialised-views.js'
 
 export interface InventoryTarget {
   schema: string
@@ -124,7 +125,7 @@ export async function writeInventory(
         await pipeline(lines, copy, opts.signal ? { signal: opts.signal } : {})
         rowCount = data.rows.length
       }
-      const refreshedView = await refreshDependentView(tx as unknown as Sql, schema, table)
+      const refreshedView = await refreshViewIfExists(tx as unknown as Sql, schema, `${table}_mv`)
       return {
         rowCount,
         columns: [...finalColumns].map(([name, type]) => ({ name, type })),
@@ -192,23 +193,6 @@ async function widen(sql: Sql, schema: string, table: string, column: string, fr
     }
     throw e
   }
-}
-
-async function refreshDependentView(sql: Sql, schema: string, table: string): Promise<string | null> {
-  const view = `${table}_mv`
-  const [mv] = await sql<{ populated: boolean; unique: boolean }[]>`
-    select c.relispopulated as populated,
-      exists (select 1 from pg_index i where i.indrelid = c.oid and i.indisunique
-        and i.indpred is null and i.indexprs is null) as unique
-    from pg_class c join pg_namespace n on n.oid = c.relnamespace
-    where n.nspname = ${schema} and c.relname = ${view} and c.relkind = 'm'`
-  if (!mv) return null
-  if (mv.populated && mv.unique) {
-    await sql`refresh materialized view concurrently ${sql(schema)}.${sql(view)}`
-  } else {
-    await sql`refresh materialized view ${sql(schema)}.${sql(view)}`
-  }
-  return view
 }
 
 const ESCAPES: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t', '\0': '' }

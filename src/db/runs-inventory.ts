@@ -3,6 +3,7 @@ import { AppError } from '../errors.js'
 import type { InventoryTable, ResultSet, Run, RunStatus } from '../models.js'
 import { DbBase } from './db-base.js'
 import { assertExistingRelation, assertIdentifierShape, INVENTORY_SCHEMA } from './identifiers.js'
+import { refreshViewIfExists } from './materialised-views.js'
 
 export interface RunStart {
   schedule_id?: number | null
@@ -143,7 +144,7 @@ export class RunsAndInventory extends DbBase {
   async refreshMaterialisedView(view: string, schema = INVENTORY_SCHEMA): Promise<void> {
     return this.use(async (sql) => {
       const name = await assertExistingRelation(sql, schema, view, 'matview')
-      await sql`refresh materialized view ${sql(schema)}.${sql(name)}`
+      await refreshViewIfExists(sql, schema, name)
     })
   }
 }

@@ -2,6 +2,7 @@
 // over its recent runs. Pure functions returning safe SVG markup: every text is escaped, and each
 // bar carries a <title> so the exact figure shows as a tooltip.
 import type { Run } from '../models.js'
+import { formatCount } from './format.js'
 import { escapeXml } from './sparkline.js'
 
 export interface TableRows {
@@ -10,10 +11,6 @@ export interface TableRows {
 }
 
 const WIDTH = 720
-
-export function formatCount(n: number): string {
-  return Math.round(n).toLocaleString('en-US')
-}
 
 /** 1234 -> 1.2k, 2500000 -> 2.5M: axis labels that fit beside a bar. */
 export function shortCount(n: number): string {

@@ -2,6 +2,7 @@
 // user's behalf ("Explain Query", "Interpret Results").
 import markdownIt, { type MarkdownIt } from 'markdown-it'
 import { AppError } from '../errors.js'
+import { jsonText } from './format.js'
 
 const SAFE_URL = /^(https?:\/\/|mailto:)/i
 const LINK_REL = 'noopener noreferrer nofollow'
@@ -54,7 +55,7 @@ function cellText(value: unknown): string {
   else if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint')
     s = String(value)
   else if (value instanceof Date) s = value.toISOString()
-  else s = JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? String(v) : v)) ?? String(value)
+  else s = jsonText(value)
   s = s.replace(/\r\n|\r|\n/g, ' ')
   if (s.length > MAX_CELL_CHARS) s = `${s.slice(0, MAX_CELL_CHARS)}…`
   // `|` ends a cell: escape it, doubling any backslashes before it so they stay literal.
