@@ -1,6 +1,6 @@
 import t, { type Test } from 'tap'
 import { DatabricksClient, fromJson, toJson } from '../src/databricks/client.js'
-import { AppError } from '../src/errors.js'
+import { rejection } from './helpers/errors.js'
 import { type Standin, startDatabricksStandin } from './standins/databricks/index.js'
 
 const PAT = 'dapi-test-pat-0123456789'
@@ -27,16 +27,6 @@ function oauthClient(t: Test, s: Standin, opts = {}) {
   )
   t.teardown(() => c.close())
   return c
-}
-
-async function rejection(p: Promise<unknown>): Promise<AppError> {
-  try {
-    await p
-  } catch (e) {
-    if (e instanceof AppError) return e
-    throw e
-  }
-  throw new Error('expected the call to fail')
 }
 
 const requestsTo = (s: Standin, path: string) => s.state.requests.filter((r) => r.path === path).length

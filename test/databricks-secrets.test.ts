@@ -1,7 +1,7 @@
 import t, { type Test } from 'tap'
 import { DatabricksClient } from '../src/databricks/client.js'
 import { DatabricksSecrets } from '../src/databricks/secrets.js'
-import { AppError } from '../src/errors.js'
+import { rejection } from './helpers/errors.js'
 import { type Standin, startDatabricksStandin } from './standins/databricks/index.js'
 
 const PAT = 'dapi-secrets-test'
@@ -14,16 +14,6 @@ async function setup(t: Test): Promise<{ s: Standin; secrets: DatabricksSecrets 
     await s.close()
   })
   return { s, secrets: new DatabricksSecrets(client) }
-}
-
-async function rejection(p: Promise<unknown>): Promise<AppError> {
-  try {
-    await p
-  } catch (e) {
-    if (e instanceof AppError) return e
-    throw e
-  }
-  throw new Error('expected the call to fail')
 }
 
 t.test('getSecret returns the base64-decoded value', async (t) => {

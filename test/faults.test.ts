@@ -14,7 +14,7 @@ import { openSnapshotter } from './helpers/snapshot-db.js'
 import { processGone, readLog, STANDIN, tempDir, waitUntil, writeExecutable } from './helpers/stackql.js'
 import { startTcpProxy } from './helpers/tcp-proxy.js'
 import { startAnthropicStandin } from './standins/anthropic.js'
-import { type Standin, startDatabricksStandin } from './standins/databricks/index.js'
+import { addTemplateJob, type Standin, startDatabricksStandin } from './standins/databricks/index.js'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const NO_STACK = /at .+\.(ts|js|mjs):\d+:\d+|node_modules/
@@ -172,30 +172,10 @@ t.test('StackQL faults in the IDE', async (t) => {
   t.end()
 })
 
-/** The template job the bundle deploys; schedules clone it. */
-function seedTemplateJob(standin: Standin): number {
-  return standin.state.addJob({
-    name: 'stackql-inventory-template',
-    job_clusters: [
-      {
-        job_cluster_key: 'runner',
-        new_cluster: { spark_version: '15.4.x-scala2.12', node_type_id: 'i3.xlarge', num_workers: 0 },
-      },
-    ],
-    tasks: [
-      {
-        task_key: 'run_query',
-        job_cluster_key: 'runner',
-        spark_python_task: { python_file: '/Workspace/stackql/jobs/run_query.py', parameters: [] },
-      },
-    ],
-  })
-}
-
 async function workspaceApp(t: Teardown): Promise<TestApp & { ws: Standin }> {
   const ws = await startDatabricksStandin({ pats: ['dapi-test'] })
   t.teardown(() => ws.close())
-  seedTemplateJob(ws)
+  addTemplateJob(ws)
   ws.state.putSecret('stackql-inventory', 'aws-key-id', 'AKIAFAULTS')
   const built = await buildTestApp(t, {
     env: stackqlEnv(t, {

@@ -8,7 +8,7 @@ import { buildTestApp } from './helpers/app.js'
 import { openSnapshotter } from './helpers/snapshot-db.js'
 import { STANDIN, tempDir } from './helpers/stackql.js'
 import { startAnthropicStandin } from './standins/anthropic.js'
-import { type Standin, startDatabricksStandin } from './standins/databricks/index.js'
+import { addTemplateJob, startDatabricksStandin } from './standins/databricks/index.js'
 
 const api = await startAnthropicStandin()
 t.teardown(() => api.close())
@@ -16,7 +16,7 @@ const workspace = await startDatabricksStandin({ pats: ['dapi-test'] })
 t.teardown(() => workspace.close())
 workspace.state.putSecret('stackql-inventory', 'anthropic-api-key', api.apiKey)
 workspace.state.putSecret('stackql-inventory', 'github-token', 'ghp-not-a-real-token')
-seedTemplateJob(workspace)
+addTemplateJob(workspace)
 
 const { app, url } = await buildTestApp(t, {
   env: {
@@ -30,26 +30,6 @@ const { app, url } = await buildTestApp(t, {
   },
 })
 const db = openSnapshotter(t, url)
-
-/** The job a bundle deploy leaves behind; schedules clone it. */
-function seedTemplateJob(standin: Standin): number {
-  return standin.state.addJob({
-    name: 'stackql-inventory-template',
-    job_clusters: [
-      {
-        job_cluster_key: 'runner',
-        new_cluster: { spark_version: '15.4.x-scala2.12', node_type_id: 'i3.xlarge', num_workers: 0 },
-      },
-    ],
-    tasks: [
-      {
-        task_key: 'run_query',
-        job_cluster_key: 'runner',
-        spark_python_task: { python_file: '/Workspace/stackql/jobs/run_query.py', parameters: [] },
-      },
-    ],
-  })
-}
 
 /** A browser tab: its CSRF cookie and the token from the page's meta tag. */
 interface Tab {

@@ -7,6 +7,7 @@ import { QueryService } from '../src/services/query-service.js'
 import { ensureProvider } from '../src/stackql/providers.js'
 import type { StackqlRunner } from '../src/stackql/runner.js'
 import { singleStatement, splitStatements, statementKind } from '../src/stackql/statements.js'
+import { rejection } from './helpers/errors.js'
 import { awsAccountFor, captureLogger, makeRunner, readLog, STANDIN, type Tap } from './helpers/stackql.js'
 
 /** The Databricks workspace's secret store, as far as the engine sees it (src/secrets.ts). */
@@ -74,16 +75,6 @@ function service(
     logger,
   })
   return { queries, runner, logger, loads, logFile: made.logFile }
-}
-
-async function rejection(p: Promise<unknown>): Promise<AppError> {
-  try {
-    await p
-  } catch (e) {
-    if (e instanceof AppError) return e
-    throw e
-  }
-  throw new Error('expected a failure')
 }
 
 t.test(

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { hasChromium, startBrowserApp } from './helpers/browser.js'
-import { startDatabricksStandin } from './standins/databricks/index.js'
+import { addTemplateJob, startDatabricksStandin } from './standins/databricks/index.js'
 
 const skip = hasChromium ? false : 'Chromium is not installed (apt-get install -y chromium)'
 const SELECT_REPOS = "SELECT id, name, stargazers_count FROM github.repos.repos WHERE org = 'stackql'"
@@ -137,19 +137,7 @@ t.test(
   async (t) => {
     const standin = await startDatabricksStandin({ pats: ['dapi-test'] })
     t.teardown(() => standin.close())
-    standin.state.addJob({
-      name: 'stackql-inventory-template',
-      job_clusters: [
-        { job_cluster_key: 'runner', new_cluster: { spark_version: '15.4.x-scala2.12', num_workers: 0 } },
-      ],
-      tasks: [
-        {
-          task_key: 'run_query',
-          job_cluster_key: 'runner',
-          spark_python_task: { python_file: '/Workspace/stackql/jobs/run_query.py' },
-        },
-      ],
-    })
+    addTemplateJob(standin)
     const { app, page, baseUrl, screenshot, pageErrors } = await startBrowserApp(t, {
       env: { DATABRICKS_HOST: standin.url, DATABRICKS_TOKEN: 'dapi-test', STACKQL_LOCAL_DEV: 'false' },
     })

@@ -2,7 +2,7 @@ import t from 'tap'
 import type { Query } from '../src/models.js'
 import { barChart } from '../src/services/sparkline.js'
 import { buildTestApp, type TestApp } from './helpers/app.js'
-import { type Standin, startDatabricksStandin } from './standins/databricks/index.js'
+import { addTemplateJob, type Standin, startDatabricksStandin } from './standins/databricks/index.js'
 
 interface Teardown {
   teardown(fn: () => unknown): void
@@ -11,34 +11,13 @@ interface Teardown {
 const TEMPLATE = 'stackql-inventory-template'
 const SELECT_REPOS = "SELECT id, name FROM github.repos.repos WHERE org = 'stackql'"
 
-/** The job the bundle deploys and the job service clones: the runner as a spark_python_task on a job cluster. */
-function seedTemplateJob(standin: Standin): number {
-  return standin.state.addJob({
-    name: TEMPLATE,
-    tags: { team: 'platform' },
-    job_clusters: [
-      {
-        job_cluster_key: 'runner',
-        new_cluster: { spark_version: '15.4.x-scala2.12', node_type_id: 'i3.xlarge', num_workers: 0 },
-      },
-    ],
-    tasks: [
-      {
-        task_key: 'run_query',
-        job_cluster_key: 'runner',
-        spark_python_task: { python_file: '/Workspace/stackql/jobs/run_query.py', parameters: [] },
-      },
-    ],
-  })
-}
-
 async function workspaceApp(
   t: Teardown,
   opts: { template?: boolean } = {},
 ): Promise<TestApp & { standin: Standin }> {
   const standin = await startDatabricksStandin({ pats: ['dapi-test'] })
   t.teardown(() => standin.close())
-  if (opts.template !== false) seedTemplateJob(standin)
+  if (opts.template !== false) addTemplateJob(standin, { tags: { team: 'platform' } })
   const built = await buildTestApp(t, {
     env: { DATABRICKS_HOST: standin.url, DATABRICKS_TOKEN: 'dapi-test', STACKQL_LOCAL_DEV: 'false' },
   })

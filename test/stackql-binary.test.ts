@@ -2,7 +2,6 @@ import { accessSync, constants, mkdirSync, statSync, writeFileSync } from 'node:
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import t from 'tap'
-import { AppError } from '../src/errors.js'
 import {
   downloadUrl,
   ensureStackqlBinary,
@@ -11,6 +10,7 @@ import {
   StackqlBinaryManager,
 } from '../src/stackql/binary.js'
 import { createStackqlRunner } from '../src/stackql/runner.js'
+import { rejection } from './helpers/errors.js'
 import {
   captureLogger,
   serveFiles,
@@ -22,16 +22,6 @@ import {
 
 const ARCHIVE = `/latest/${downloadUrl(process.platform, process.arch).split('/').pop()}`
 const EXE = process.platform === 'win32' ? 'stackql.exe' : 'stackql'
-
-async function rejection(p: Promise<unknown>): Promise<AppError> {
-  try {
-    await p
-  } catch (e) {
-    if (e instanceof AppError) return e
-    throw e
-  }
-  throw new Error('expected a failure')
-}
 
 /** Config that can only download: no STACKQL_BIN and nothing on PATH. */
 function downloadOnly(dir: string, baseUrl: string): [StackqlBinaryConfig, { searchPath: string }] {

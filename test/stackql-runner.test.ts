@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process'
 import t from 'tap'
-import { AppError } from '../src/errors.js'
 import { isErrorMessage, parseRows, unwrapNull } from '../src/stackql/output.js'
 import { BASE_ENV_NAMES, DEFAULT_FLAGS, pickBaseEnvironment } from '../src/stackql/runner.js'
+import { rejection } from './helpers/errors.js'
 import {
   awsAccountFor,
   makeRunner,
@@ -16,16 +16,6 @@ import {
 const AWS = { AWS_ACCESS_KEY_ID: 'AKIATESTKEY1', AWS_SECRET_ACCESS_KEY: 'secret-one' }
 const MISSING_PARAMS =
   'cannot find matching operation, possible causes include missing required parameters or an unsupported method for the resource, to find required parameters for supported methods run SHOW METHODS IN github.repos.repos: cannot resolve Method'
-
-async function rejection(p: Promise<unknown>): Promise<AppError> {
-  try {
-    await p
-  } catch (e) {
-    if (e instanceof AppError) return e
-    throw e
-  }
-  throw new Error('expected the run to fail')
-}
 
 t.test(
   'runs exec with the query as ONE argument, --output json, the approot and the pystackql flags',

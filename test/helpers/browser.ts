@@ -7,7 +7,8 @@ import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import { type Browser, chromium, type Page } from 'playwright-core'
 import { buildApp } from '../../plugins/app.js'
-import { loadConfig } from '../../src/config.js'
+import { loggerOptions } from '../../plugins/services/index.js'
+import { type Config, loadConfig } from '../../src/config.js'
 import { testEnv } from './app.js'
 import { createTestDatabase } from './db.js'
 import { STANDIN } from './stackql.js'
@@ -24,6 +25,9 @@ export const hasChromium = existsSync(CHROMIUM)
 
 export interface BrowserApp {
   app: FastifyInstance
+  config: Config
+  /** STACKQL_DOWNLOAD_DIR of the app (binary + approot). */
+  downloadDir: string
   baseUrl: string
   dbUrl: string
   browser: Browser
@@ -38,10 +42,15 @@ export interface BrowserApp {
  * Starts the app (env: stand-in stackql + local-dev credentials by default; pass more env to add the
  * Anthropic / Databricks stand-ins) on 127.0.0.1:<random port> and opens one Chromium page on it.
  */
-export async function startBrowserApp(
-  t: Teardown,
-  opts: { env?: Record<string, string> } = {},
-): Promise<BrowserApp> {
+export interface BrowserAppOptions {
+  env?: Record<string, string>
+  /** Where the app logs (its production logger options, redaction included); silent otherwise. */
+  logStream?: { write(chunk: string): void }
+  /** Default time Playwright waits for an element or event. */
+  timeoutMs?: number
+}
+
+export async function startBrowserApp(t: Teardown, opts: BrowserAppOptions = {}): Promise<BrowserApp> {
   const dbUrl = await createTestDatabase(t)
   const downloadDir = mkdtempSync(join(tmpdir(), 'stackql-browser-'))
   t.teardown(() => rmSync(downloadDir, { recursive: true, force: true }))
@@ -53,7 +62,8 @@ export async function startBrowserApp(
       ...opts.env,
     }),
   )
-  const app = await buildApp(config, { logger: false })
+  const logger = opts.logStream ? { ...(loggerOptions(config) as object), stream: opts.logStream } : false
+  const app = await buildApp(config, { logger })
   t.teardown(() => app.close())
   await app.listen({ host: '127.0.0.1', port: 0 })
   const address = app.server.address()
@@ -75,7 +85,7 @@ export async function startBrowserApp(
   t.teardown(() => browser.close())
   const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, acceptDownloads: true })
   const page = await context.newPage()
-  page.setDefaultTimeout(15_000)
+  page.setDefaultTimeout(opts.timeoutMs ?? 15_000)
   const pageErrors: string[] = []
   page.on('pageerror', (e) => pageErrors.push(e.message))
   page.on('console', (m) => {
@@ -85,6 +95,8 @@ export async function startBrowserApp(
   mkdirSync(SCREENSHOTS, { recursive: true })
   return {
     app,
+    config,
+    downloadDir,
     baseUrl,
     dbUrl,
     browser,

@@ -1,30 +1,20 @@
 // Where a secret could leak, gathered so a test can search it for a canary value: the app's log
 // (the production logger options at level 'trace', written to memory), every HTTP response the
 // browser received, every row of every table in the test database, and files under given folders.
-// startCanaryApp mirrors startBrowserApp (test/helpers/browser.ts), which cannot take a logger.
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { chromium, type Page, type Response } from 'playwright-core'
+import type { Page, Response } from 'playwright-core'
 import postgres from 'postgres'
-import { buildApp } from '../../plugins/app.js'
-import { loggerOptions } from '../../plugins/services/index.js'
-import { type Config, loadConfig } from '../../src/config.js'
-import { testEnv } from './app.js'
-import { type BrowserApp, CHROMIUM, SCREENSHOTS } from './browser.js'
-import { createTestDatabase } from './db.js'
-import { STANDIN } from './stackql.js'
+import { type BrowserApp, startBrowserApp } from './browser.js'
 
 interface Teardown {
   teardown(fn: () => unknown): void
 }
 
 export interface CanaryApp extends BrowserApp {
-  config: Config
   /** Every line the app logged (pino JSON, level trace and up), in order. */
   logLines: string[]
-  /** STACKQL_DOWNLOAD_DIR of the app (binary + approot). */
-  downloadDir: string
   /** DATA_DIR of the app. */
   dataDir: string
 }
@@ -37,79 +27,23 @@ export async function startCanaryApp(
   t: Teardown,
   opts: { env?: Record<string, string> } = {},
 ): Promise<CanaryApp> {
-  const dbUrl = await createTestDatabase(t)
-  const downloadDir = mkdtempSync(join(tmpdir(), 'stackql-canary-dl-'))
   const dataDir = mkdtempSync(join(tmpdir(), 'stackql-canary-data-'))
-  t.teardown(() => {
-    rmSync(downloadDir, { recursive: true, force: true })
-    rmSync(dataDir, { recursive: true, force: true })
-  })
-  const config = loadConfig(
-    testEnv(dbUrl, {
-      STACKQL_BIN: STANDIN,
-      STACKQL_DOWNLOAD_DIR: downloadDir,
-      DATA_DIR: dataDir,
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'trace',
-      ...opts.env,
-    }),
-  )
+  t.teardown(() => rmSync(dataDir, { recursive: true, force: true }))
   const logLines: string[] = []
   let partial = ''
-  const stream = {
+  const logStream = {
     write(chunk: string) {
       const parts = (partial + chunk).split('\n')
       partial = parts.pop() ?? ''
       logLines.push(...parts.filter(Boolean))
     },
   }
-  const base = loggerOptions(config) as Record<string, unknown>
-  const app = await buildApp(config, { logger: { ...base, level: 'trace', stream } })
-  t.teardown(() => app.close())
-  await app.listen({ host: '127.0.0.1', port: 0 })
-  const address = app.server.address()
-  const baseUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`
-
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
+  const started = await startBrowserApp(t, {
+    env: { DATA_DIR: dataDir, LOG_LEVEL: 'trace', ...opts.env },
+    logStream,
+    timeoutMs: 30_000,
   })
-  t.teardown(() => browser.close())
-  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, acceptDownloads: true })
-  const page = await context.newPage()
-  page.setDefaultTimeout(30_000)
-  const pageErrors: string[] = []
-  page.on('pageerror', (e) => pageErrors.push(e.message))
-  page.on('console', (m) => {
-    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) pageErrors.push(m.text())
-  })
-  mkdirSync(SCREENSHOTS, { recursive: true })
-  return {
-    app,
-    baseUrl,
-    dbUrl,
-    browser,
-    page,
-    pageErrors,
-    config,
-    logLines,
-    downloadDir,
-    dataDir,
-    screenshot: async (name) => {
-      const file = join(SCREENSHOTS, `${name}.png`)
-      await page.screenshot({ path: file, fullPage: true })
-      return file
-    },
-  }
+  return { ...started, logLines, dataDir }
 }
 
 export interface CapturedResponse {

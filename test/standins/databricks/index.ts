@@ -507,3 +507,27 @@ export async function startDatabricksStandin(opts: StandinOptions = {}): Promise
   state.url = address
   return { url: address, state, faults, close: () => app.close() }
 }
+
+/**
+ * Seeds the template job a bundle deploy leaves behind (INVENTORY_TEMPLATE_JOB's default name):
+ * one spark_python_task on a classic job cluster. Schedules clone it. Returns its job id.
+ */
+export function addTemplateJob(standin: Standin, extra: Record<string, unknown> = {}): number {
+  return standin.state.addJob({
+    name: 'stackql-inventory-template',
+    job_clusters: [
+      {
+        job_cluster_key: 'runner',
+        new_cluster: { spark_version: '15.4.x-scala2.12', node_type_id: 'i3.xlarge', num_workers: 0 },
+      },
+    ],
+    tasks: [
+      {
+        task_key: 'run_query',
+        job_cluster_key: 'runner',
+        spark_python_task: { python_file: '/Workspace/stackql/jobs/run_query.py', parameters: [] },
+      },
+    ],
+    ...extra,
+  })
+}
