@@ -1,18 +1,9 @@
-// Benchmark: time to first token through the IDE's chat relay (POST /chat over loopback HTTP: CSRF,
-// validation, key lookup in the workspace's secret scope, SDK call, SSE re-rendering) against
-// consuming the same Anthropic stand-in stream directly with the SDK. Prints:
-//   bench ai-relay-ttft: <ratio>x (relay <ms> ms, direct <ms> ms, diff <ms> ms)   (target <= 1.1x + 5 ms)
-// Medians over the measured requests after a warm-up. `--small`: fewer requests (CI smoke).
-// Database: TEST_DATABASE_URL if set, else an embedded PostgreSQL.
-// Usage: npx tsx scripts/bench/ai-relay.ts [--small]
-import { randomBytes } from 'node:crypto'
 import Anthropic from '@anthropic-ai/sdk'
-import postgres from 'postgres'
 import { buildApp } from '../../plugins/app.js'
 import { loadConfig } from '../../src/config.js'
 import { startAnthropicStandin } from '../../test/standins/anthropic.js'
 import { startDatabricksStandin } from '../../test/standins/databricks/index.js'
-import { benchDatabase, median } from './lib/support.js'
+import { freshBenchDatabase, median } from './lib/support.js'
 
 const SMALL = process.argv.includes('--small')
 const WARMUP = 3
@@ -26,12 +17,8 @@ async function main(): Promise<void> {
   const api = await startAnthropicStandin({ tokenDelayMs: TOKEN_DELAY_MS })
   const workspace = await startDatabricksStandin({ pats: ['dapi-bench'] })
   workspace.state.putSecret('stackql-inventory', 'anthropic-api-key', api.apiKey)
-  const pg = await benchDatabase()
-  const admin = postgres(pg.url, { max: 1, onnotice: () => {} })
-  const dbName = `bench_relay_${randomBytes(4).toString('hex')}`
-  await admin.unsafe(`create database ${dbName}`)
-  const dbUrl = new URL(pg.url)
-  dbUrl.pathname = `/${dbName}`
+  const database = await freshBenchDatabase('bench_relay')
+  const dbUrl = new URL(database.url)
   const app = await buildApp(
     loadConfig({
       DATABASE_URL: dbUrl.toString(),
@@ -120,9 +107,7 @@ async function main(): Promise<void> {
       console.log(`  ABOVE TARGET: relay ${r.toFixed(1)} ms > ${(d * 1.1 + 5).toFixed(1)} ms`)
   } finally {
     await app.close()
-    await admin.unsafe(`drop database if exists ${dbName} with (force)`)
-    await admin.end()
-    await pg.stop()
+    await database.drop()
     await workspace.close()
     await api.close()
   }

@@ -5,14 +5,12 @@
 // `--small`: short runs (CI smoke). Database: TEST_DATABASE_URL if set, else an embedded PostgreSQL.
 // Usage: npx tsx scripts/bench/ide-page.ts [--small]
 import { execFile, spawnSync } from 'node:child_process'
-import { randomBytes } from 'node:crypto'
 import { createRequire } from 'node:module'
 import { promisify } from 'node:util'
 import Fastify from 'fastify'
-import postgres from 'postgres'
 import { buildApp } from '../../plugins/app.js'
 import { loadConfig } from '../../src/config.js'
-import { benchDatabase } from './lib/support.js'
+import { freshBenchDatabase } from './lib/support.js'
 
 const SMALL = process.argv.includes('--small')
 const DURATION_S = SMALL ? 2 : 8
@@ -51,12 +49,8 @@ async function requestsPerSecond(url: string, seconds = DURATION_S, cookie = '')
 const AUTOCANNON = createRequire(import.meta.url).resolve('autocannon/autocannon.js')
 
 async function main(): Promise<void> {
-  const pg = await benchDatabase()
-  const admin = postgres(pg.url, { max: 1, onnotice: () => {} })
-  const dbName = `bench_ide_${randomBytes(4).toString('hex')}`
-  await admin.unsafe(`create database ${dbName}`)
-  const dbUrl = new URL(pg.url)
-  dbUrl.pathname = `/${dbName}`
+  const database = await freshBenchDatabase('bench_ide')
+  const dbUrl = new URL(database.url)
   const app = await buildApp(
     loadConfig({
       DATABASE_URL: dbUrl.toString(),
@@ -121,9 +115,7 @@ async function main(): Promise<void> {
   } finally {
     await bare.close()
     await app.close()
-    await admin.unsafe(`drop database if exists ${dbName} with (force)`)
-    await admin.end()
-    await pg.stop()
+    await database.drop()
   }
 }
 

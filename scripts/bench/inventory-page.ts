@@ -1,15 +1,6 @@
-// Benchmark: server time of GET /inventory with many large inventory tables. The page must read the
-// row counts the writer recorded (stackql_app.runs), never COUNT(*) over every table. Prints:
-//   bench inventory-page-200-tables: <median> ms server time (tables 200, rows/table 100000, target < 300 ms)
-// Server time = app.inject round trip (routing, DB reads, rendering; no network), median of the
-// measured requests after a warm-up. `--small`: 20 tables x 10k rows (CI smoke size).
-// Database: TEST_DATABASE_URL if set, else an embedded PostgreSQL started in a temp directory.
-// Usage: npx tsx scripts/bench/inventory-page.ts [--small]
-import { randomBytes } from 'node:crypto'
-import postgres from 'postgres'
 import { buildApp } from '../../plugins/app.js'
 import { loadConfig } from '../../src/config.js'
-import { benchDatabase, median } from './lib/support.js'
+import { freshBenchDatabase, median } from './lib/support.js'
 
 const SMALL = process.argv.includes('--small')
 const TABLES = SMALL ? 20 : 200
@@ -30,12 +21,8 @@ async function inParallel<T>(items: T[], limit: number, fn: (item: T) => Promise
 }
 
 async function main(): Promise<number> {
-  const pg = await benchDatabase()
-  const admin = postgres(pg.url, { max: 1, onnotice: () => {} })
-  const dbName = `bench_inventory_${randomBytes(4).toString('hex')}`
-  await admin.unsafe(`create database ${dbName}`)
-  const url = new URL(pg.url)
-  url.pathname = `/${dbName}`
+  const database = await freshBenchDatabase('bench_inventory')
+  const url = new URL(database.url)
   const app = await buildApp(
     loadConfig({ DATABASE_URL: url.toString(), LOG_LEVEL: 'silent', STACKQL_LOCAL_DEV: 'true' }),
     { logger: false },
@@ -83,9 +70,7 @@ async function main(): Promise<number> {
     return 0
   } finally {
     await app.close()
-    await admin.unsafe(`drop database if exists ${dbName} with (force)`)
-    await admin.end()
-    await pg.stop()
+    await database.drop()
   }
 }
 
