@@ -255,3 +255,50 @@ t.test('in local development the check reads the app environment, and the page s
   t.equal(set.statusCode, 200)
   t.equal((await app.db.getProviderConfig()).length, 1)
 })
+
+t.test(
+  "changing a provider's mappings updates the jobs of its schedules (references, never values)",
+  async (t) => {
+    const { app, as, standin } = await setup(t)
+    const { addTemplateJob } = await import('./standins/databricks/index.js')
+    addTemplateJob(standin)
+    const query = await app.db.saveQuery(
+      {
+        name: 'EC2',
+        description: '',
+        query_text: "SELECT * FROM aws.ec2.instances WHERE region = 'us-east-1'",
+        provider: 'aws',
+      },
+      'jane@example.com',
+    )
+    const schedule = await app.schedules.create({
+      query_id: query.id,
+      cron_expression: '0 6 * * *',
+      target_schema: 'stackql_inventory',
+      target_table: 'ec2',
+    })
+    const envOf = () =>
+      (
+        standin.state.jobs.get(Number(schedule.job_id))?.settings as {
+          job_clusters: { new_cluster: { spark_env_vars?: Record<string, string> } }[]
+        }
+      ).job_clusters[0]!.new_cluster.spark_env_vars ?? {}
+    t.notOk(envOf().AWS_ACCESS_KEY_ID, 'no mapping yet')
+
+    const added = await as('jane@example.com', 'POST', '/providers', AWS_KEY)
+    t.match(added.body, /Updated the Databricks jobs of 1 schedule using aws to the new mappings/)
+    t.equal(envOf().AWS_ACCESS_KEY_ID, '{{secrets/stackql-inventory/aws-access-key-id}}')
+    t.notMatch(JSON.stringify(standin.state.jobs.get(Number(schedule.job_id))), CANARY)
+
+    // The workspace refuses the update: the deletion stands, the page says the jobs are stale.
+    standin.faults.add({ method: 'POST', path: '/api/2.2/jobs/reset', status: 403 })
+    const [mapping] = await app.db.getProviderConfig()
+    const removed = await as('jane@example.com', 'DELETE', `/providers/${mapping!.id}`)
+    t.equal(removed.statusCode, 200)
+    t.match(
+      removed.body,
+      /class="alert alert-error".*the jobs of schedules using aws could not be updated.*PERMISSION_DENIED/s,
+    )
+    t.same(await app.db.getProviderConfig(), [], 'the mapping is deleted anyway')
+  },
+)

@@ -7,6 +7,11 @@ import { IdParams, type ProviderConfig, ProviderConfigInput } from '../../src/mo
 import { formatTime } from '../../src/services/format.js'
 import { ALL_ENV_VARS, KNOWN_PROVIDERS, PROVIDER_ENV_VARS } from './catalog.js'
 
+interface SyncNote {
+  ok: boolean
+  text: string
+}
+
 /** What each field of the Add Mapping form must look like, in words. */
 const FIELD_RULES: Record<string, string> = {
   provider:
@@ -56,9 +61,30 @@ const providers: FastifyPluginAsync = async (app) => {
     reply.header('cache-control', 'no-store')
   })
 
-  async function mappings(highlight?: number) {
+  async function mappings(highlight?: number, sync?: SyncNote) {
     const list = await app.db.getProviderConfig()
-    return { mappings: list.map(rowOf), highlight }
+    return { mappings: list.map(rowOf), highlight, sync }
+  }
+
+  /**
+   * Existing schedules' jobs carry a provider's mappings as secret references: rebuild them after a
+   * change. The mapping change stands either way; the note says what happened to the jobs.
+   */
+  async function syncJobs(provider: string, log: FastifyRequest['log']): Promise<SyncNote | undefined> {
+    try {
+      const updated = await app.schedules.syncProviderJobs(provider)
+      if (updated === 0) return undefined
+      return {
+        ok: true,
+        text: `Updated the Databricks jobs of ${updated} ${updated === 1 ? 'schedule' : 'schedules'} using ${provider} to the new mappings.`,
+      }
+    } catch (e) {
+      log.warn({ provider, code: (e as AppError).code }, 'provider jobs not updated')
+      return {
+        ok: false,
+        text: `The mapping change is saved, but the jobs of schedules using ${provider} could not be updated: ${(e as Error).message} Edit their cron on the Schedules page to retry.`,
+      }
+    }
   }
 
   async function mappingOr404(id: number): Promise<ProviderConfig> {
@@ -119,7 +145,10 @@ const providers: FastifyPluginAsync = async (app) => {
         { provider: saved.provider, envVar: saved.env_var_name, id: saved.id },
         'provider mapping added',
       )
-      return reply.render('providers/_mappings', await mappings(saved.id))
+      return reply.render(
+        'providers/_mappings',
+        await mappings(saved.id, await syncJobs(saved.provider, req.log)),
+      )
     },
   )
 
@@ -134,9 +163,10 @@ const providers: FastifyPluginAsync = async (app) => {
   )
 
   app.delete<{ Params: { id: number } }>('/:id', { schema: { params: IdParams } }, async (req, reply) => {
-    await app.db.deleteProviderConfig(req.params.id)
-    req.log.info({ id: req.params.id }, 'provider mapping deleted')
-    return reply.render('providers/_mappings', await mappings())
+    const m = await mappingOr404(req.params.id)
+    await app.db.deleteProviderConfig(m.id)
+    req.log.info({ id: m.id }, 'provider mapping deleted')
+    return reply.render('providers/_mappings', await mappings(undefined, await syncJobs(m.provider, req.log)))
   })
 
   app.post<{ Params: { id: number } }>('/:id/test', { schema: { params: IdParams } }, async (req, reply) => {

@@ -2,7 +2,7 @@
 // two together: nothing is left behind when one half fails ("no orphans").
 import { type ParsedSchedule, parseSchedule } from '../databricks/quartz.js'
 import { AppError } from '../errors.js'
-import type { ProviderConfig, Query, Schedule, ScheduleInput } from '../models.js'
+import type { ProviderConfig, Query, Schedule, ScheduleInput, ScheduleView } from '../models.js'
 import { assertReadOnlyQuery } from '../stackql/statements.js'
 import type { JobService } from './job-service.js'
 
@@ -23,6 +23,7 @@ export interface ScheduleStore {
     >,
   ): Promise<Schedule>
   deleteSchedule(id: number): Promise<void>
+  getSchedules(): Promise<ScheduleView[]>
 }
 
 export interface ScheduleServiceDeps {
@@ -109,6 +110,31 @@ export class ScheduleService {
       await jobs.updateInventoryJob(schedule.job_id, query, schedule, providerConfigs).catch(() => {})
       throw e
     }
+  }
+
+  /**
+   * After a provider's mappings changed, rebuilds the jobs of that provider's schedules so their
+   * cluster environment carries the new `{{secrets/..}}` references. Returns how many jobs were
+   * updated; the first failure is rethrown after trying them all (the mapping itself stays saved).
+   */
+  async syncProviderJobs(provider: string): Promise<number> {
+    if (!this.jobs) return 0
+    const affected = (await this.db.getSchedules()).filter((s) => s.provider === provider && s.job_id)
+    if (affected.length === 0) return 0
+    const providerConfigs = await this.db.getProviderConfigFor(provider)
+    let updated = 0
+    let firstError: unknown
+    for (const schedule of affected) {
+      try {
+        const query = await this.requireQuery(schedule.query_id)
+        await this.jobs.updateInventoryJob(schedule.job_id!, query, schedule, providerConfigs)
+        updated++
+      } catch (e) {
+        firstError ??= e
+      }
+    }
+    if (firstError) throw firstError
+    return updated
   }
 
   /** Pauses or resumes the job, then records it on the row (the job is reverted if that fails). */
