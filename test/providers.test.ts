@@ -277,12 +277,11 @@ t.test(
       target_schema: 'stackql_inventory',
       target_table: 'ec2',
     })
-    const envOf = () =>
-      (
-        standin.state.jobs.get(Number(schedule.job_id))?.settings as {
-          job_clusters: { new_cluster: { spark_env_vars?: Record<string, string> } }[]
-        }
-      ).job_clusters[0]!.new_cluster.spark_env_vars ?? {}
+    type ClusterSettings = { job_clusters: { new_cluster: { spark_env_vars?: Record<string, string> } }[] }
+    const envOf = () => {
+      const settings = standin.state.jobs.get(Number(schedule.job_id))!.settings as unknown as ClusterSettings
+      return settings.job_clusters[0]!.new_cluster.spark_env_vars ?? {}
+    }
     t.notOk(envOf().AWS_ACCESS_KEY_ID, 'no mapping yet')
 
     const added = await as('jane@example.com', 'POST', '/providers', AWS_KEY)
