@@ -1,8 +1,8 @@
 // The Provider Config page against the Databricks stand-in (secrets) and the stand-in stackql:
 // saving checks the secret first, Test resolves it into a child process only, no value ever shows.
-import type { FastifyInstance, InjectOptions } from 'fastify'
+import type { InjectOptions } from 'fastify'
 import t from 'tap'
-import { buildTestApp } from './helpers/app.js'
+import { buildTestApp, type Session } from './helpers/app.js'
 import { STANDIN, tempDir } from './helpers/stackql.js'
 import { startDatabricksStandin } from './standins/databricks/index.js'
 
@@ -27,39 +27,13 @@ async function setup(t: Tap, env: Record<string, string> = {}) {
       ...env,
     },
   })
-  return { ...built, standin, as: asUser(built.app) }
+  return { ...built, standin, as: asUser(built.session) }
 }
 
 /** An htmx request as a signed-in user (X-Forwarded-Email), carrying the CSRF cookie and token. */
-function asUser(app: FastifyInstance) {
-  const state = { cookie: '', token: '' }
-  return async (
-    email: string,
-    method: InjectOptions['method'],
-    url: string,
-    form?: Record<string, string>,
-  ) => {
-    if (!state.token) {
-      const page = await app.inject({ method: 'GET', url: '/providers', headers: { accept: 'text/html' } })
-      const set = page.headers['set-cookie']
-      state.cookie = `_csrf=${String(Array.isArray(set) ? set[0] : set).match(/_csrf=([^;]+)/)![1]}`
-      state.token = page.body.match(/<meta name="csrf-token" content="([^"]+)"/)![1]!
-    }
-    return app.inject({
-      method,
-      url,
-      headers: {
-        accept: 'text/html',
-        'hx-request': 'true',
-        'hx-request-type': 'partial',
-        'x-forwarded-email': email,
-        cookie: state.cookie,
-        'x-csrf-token': state.token,
-        ...(form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
-      },
-      payload: form ? new URLSearchParams(form).toString() : undefined,
-    })
-  }
+function asUser(session: Session) {
+  return (email: string, method: InjectOptions['method'], url: string, form?: Record<string, string>) =>
+    session.htmx(method, url, form, { 'x-forwarded-email': email })
 }
 
 const AWS_KEY = {

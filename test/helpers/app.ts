@@ -71,6 +71,7 @@ export class Session {
     method: InjectOptions['method'],
     url: string,
     form?: Record<string, string>,
+    headers: Record<string, string> = {},
   ): Promise<LightMyRequestResponse> {
     if (!this.token) await this.get('/')
     return this.app.inject({
@@ -83,6 +84,7 @@ export class Session {
         cookie: this.cookie,
         'x-csrf-token': this.token,
         ...(form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
+        ...headers,
       },
       payload: form ? new URLSearchParams(form).toString() : undefined,
     })
