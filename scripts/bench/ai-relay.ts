@@ -1,3 +1,10 @@
+// Benchmark: time to first token through the IDE's chat relay (POST /chat over loopback HTTP: CSRF,
+// validation, key lookup in the workspace's secret scope, SDK call, SSE re-rendering) against
+// consuming the same Anthropic stand-in stream directly with the SDK. Prints:
+//   bench ai-relay-ttft: <ratio>x (relay <ms> ms, direct <ms> ms, diff <ms> ms)   (target <= 1.1x + 5 ms)
+// Medians over the measured requests after a warm-up. `--small`: fewer requests (CI smoke).
+// Database: TEST_DATABASE_URL (set by npm run bench), else a throw-away embedded PostgreSQL.
+// Usage: npx tsx scripts/bench/ai-relay.ts [--small]
 import Anthropic from '@anthropic-ai/sdk'
 import { buildApp } from '../../plugins/app.js'
 import { loadConfig } from '../../src/config.js'

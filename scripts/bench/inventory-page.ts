@@ -1,3 +1,10 @@
+// Benchmark: server time of GET /inventory with many large inventory tables. The page must read the
+// row counts the writer recorded (stackql_app.runs), never COUNT(*) over every table. Prints:
+//   bench inventory-page-200-tables: <median> ms server time (tables 200, rows/table 100000, target < 300 ms)
+// Server time = app.inject round trip (routing, DB reads, rendering; no network), median of the
+// measured requests after a warm-up. `--small`: 20 tables x 10k rows (CI smoke size).
+// Database: TEST_DATABASE_URL (set by npm run bench), else a throw-away embedded PostgreSQL.
+// Usage: npx tsx scripts/bench/inventory-page.ts [--small]
 import { buildApp } from '../../plugins/app.js'
 import { loadConfig } from '../../src/config.js'
 import { freshBenchDatabase, median } from './lib/support.js'

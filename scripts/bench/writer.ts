@@ -2,15 +2,14 @@
 // `COPY FROM STDIN` of the same rows into a bare table on the same server. Prints one line:
 //   bench writer-vs-copy: <ratio>x (writer <ms> ms, raw COPY <ms> ms, rows N)
 // ratio = raw time / writer time (throughput relative to raw COPY; target >= 0.7).
-// Database: TEST_DATABASE_URL if set, else an embedded PostgreSQL started in a temp directory.
+// Database: TEST_DATABASE_URL (set by npm run bench), else a throw-away embedded PostgreSQL.
 // Usage: npx tsx scripts/bench/writer.ts [--small]
-import { randomBytes } from 'node:crypto'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import postgres from 'postgres'
 import { writeInventory } from '../../src/db/inventory-writer.js'
 import type { Row } from '../../src/models.js'
-import { benchDatabase } from './lib/support.js'
+import { freshBenchDatabase, median } from './lib/support.js'
 
 const ROWS = process.argv.includes('--small') ? 20_000 : 200_000
 const REPEAT = 5
@@ -66,15 +65,8 @@ async function rawCopy(sql: postgres.Sql, data: Row[], columns: string[]): Promi
   return performance.now() - started
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
-
-const srv = await benchDatabase()
-const name = `bench_${randomBytes(4).toString('hex')}`
-const admin = postgres(srv.url, { max: 1, onnotice: () => {} })
-await admin.unsafe(`create database ${name}`)
-const u = new URL(srv.url)
-u.pathname = `/${name}`
-const sql = postgres(u.toString(), { max: 2, onnotice: () => {} })
+const database = await freshBenchDatabase('bench_writer')
+const sql = postgres(database.url, { max: 2, onnotice: () => {} })
 try {
   const first = rows(ROWS, 1)
   const second = rows(ROWS, 2)
@@ -100,7 +92,5 @@ try {
   )
 } finally {
   await sql.end()
-  await admin.unsafe(`drop database ${name} with (force)`)
-  await admin.end()
-  await srv.stop()
+  await database.drop()
 }
