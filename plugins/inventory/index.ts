@@ -5,6 +5,7 @@ import type { FastifyPluginAsync } from 'fastify'
 import { Type } from 'typebox'
 import { INVENTORY_SCHEMA } from '../../src/db/identifiers.js'
 import { AppError } from '../../src/errors.js'
+import type { InventoryTable } from '../../src/models.js'
 import { formatTime } from '../../src/services/format.js'
 import { inventoryChart, isoTime, metricsOf, previewOf, runsChart, tableRows } from './view-model.js'
 
@@ -19,11 +20,11 @@ interface TableParams {
 
 const inventory: FastifyPluginAsync = async (app) => {
   /** The selected table's panel: preview, run history, facts from the table list. */
-  async function detailOf(name: string) {
+  async function detailOf(name: string, listed?: InventoryTable[]) {
     // Validates the name (400) and that it is an inventory table (404) before anything else.
     const preview = await app.db.getInventoryPreview(name, PREVIEW_ROWS)
     const [tables, runs] = await Promise.all([
-      app.db.getInventoryTables(),
+      listed ?? app.db.getInventoryTables(),
       app.db.getRunsForTable(INVENTORY_SCHEMA, name, RUNS_SHOWN),
     ])
     const table = tables.find((t) => t.name === name)
@@ -41,7 +42,7 @@ const inventory: FastifyPluginAsync = async (app) => {
 
   async function page(selected?: string) {
     const tables = await app.db.getInventoryTables()
-    const detail = selected ? await detailOf(selected) : null
+    const detail = selected ? await detailOf(selected, tables) : null
     return {
       schema: INVENTORY_SCHEMA,
       metrics: metricsOf(tables),

@@ -64,17 +64,16 @@ const schedules: FastifyPluginAsync = async (fastify) => {
 
   async function loadRow(id: number, live?: LiveRun): Promise<ScheduleRow> {
     await settleAbandonedRuns()
-    const [list, runs] = await Promise.all([
-      app.db.getSchedules(),
-      app.db.getRecentRunsBySchedule(HISTORY_RUNS),
+    const [schedule, runs] = await Promise.all([
+      app.db.getScheduleView(id),
+      app.db.getRecentRunsBySchedule(HISTORY_RUNS, id),
     ])
-    const schedule = list.find((s) => s.id === id)
     if (!schedule) throw new AppError('NOT_FOUND', `Schedule ${id} does not exist.`)
     return scheduleRow(schedule, runs.get(id) ?? [], rowContext(), live)
   }
 
   async function latestRunId(id: number): Promise<number> {
-    return (await app.db.getRecentRunsBySchedule(1)).get(id)?.[0]?.id ?? 0
+    return (await app.db.getRecentRunsBySchedule(1, id)).get(id)?.[0]?.id ?? 0
   }
 
   const tableData = async (extra: Record<string, unknown> = {}) => ({

@@ -25,10 +25,9 @@ async function main(): Promise<void> {
   const workspace = await startDatabricksStandin({ pats: ['dapi-bench'] })
   workspace.state.putSecret('stackql-inventory', 'anthropic-api-key', api.apiKey)
   const database = await freshBenchDatabase('bench_relay')
-  const dbUrl = new URL(database.url)
   const app = await buildApp(
     loadConfig({
-      DATABASE_URL: dbUrl.toString(),
+      DATABASE_URL: database.url,
       LOG_LEVEL: 'silent',
       STACKQL_LOCAL_DEV: 'false',
       DATABRICKS_HOST: workspace.url,

@@ -50,10 +50,9 @@ const AUTOCANNON = createRequire(import.meta.url).resolve('autocannon/autocannon
 
 async function main(): Promise<void> {
   const database = await freshBenchDatabase('bench_ide')
-  const dbUrl = new URL(database.url)
   const app = await buildApp(
     loadConfig({
-      DATABASE_URL: dbUrl.toString(),
+      DATABASE_URL: database.url,
       LOG_LEVEL: 'silent',
       STACKQL_LOCAL_DEV: 'true',
       NODE_ENV: 'production',

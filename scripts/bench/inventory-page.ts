@@ -29,9 +29,8 @@ async function inParallel<T>(items: T[], limit: number, fn: (item: T) => Promise
 
 async function main(): Promise<number> {
   const database = await freshBenchDatabase('bench_inventory')
-  const url = new URL(database.url)
   const app = await buildApp(
-    loadConfig({ DATABASE_URL: url.toString(), LOG_LEVEL: 'silent', STACKQL_LOCAL_DEV: 'true' }),
+    loadConfig({ DATABASE_URL: database.url, LOG_LEVEL: 'silent', STACKQL_LOCAL_DEV: 'true' }),
     { logger: false },
   )
   try {

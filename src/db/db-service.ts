@@ -91,6 +91,19 @@ export class DbService extends RunsAndInventory {
     )
   }
 
+  /** One schedule as the Schedules page lists it (a polled row), or null. */
+  async getScheduleView(id: number): Promise<ScheduleView | null> {
+    if (!Number.isSafeInteger(id) || id < 1) return null
+    return this.use(
+      async (sql) =>
+        (
+          await sql<ScheduleView[]>`
+            select s.*, q.name as query_name, q.provider from stackql_app.schedules s
+            join stackql_app.queries q on q.id = s.query_id where s.id = ${id}`
+        )[0] ?? null,
+    )
+  }
+
   async getSchedule(id: number): Promise<Schedule | null> {
     if (!Number.isSafeInteger(id) || id < 1) return Promise.resolve(null)
     return this.use(

@@ -76,12 +76,13 @@ export class RunsAndInventory extends DbBase {
     )
   }
 
-  /** The most recent runs of each schedule (newest first), for the run-history pictures. */
-  async getRecentRunsBySchedule(perSchedule = 20): Promise<Map<number, Run[]>> {
+  /** The most recent runs of each schedule (or of one), newest first, for the run-history pictures. */
+  async getRecentRunsBySchedule(perSchedule = 20, scheduleId?: number): Promise<Map<number, Run[]>> {
     return this.use(async (sql) => {
       const rows = await sql<Run[]>`
         select * from (select r.*, row_number() over (partition by schedule_id order by started_at desc) as n
-          from stackql_app.runs r where schedule_id is not null) x
+          from stackql_app.runs r where schedule_id is not null
+          ${scheduleId === undefined ? sql`` : sql`and schedule_id = ${scheduleId}`}) x
         where n <= ${perSchedule} order by schedule_id, started_at desc`
       const byId = new Map<number, Run[]>()
       for (const r of rows) {
