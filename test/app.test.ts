@@ -122,7 +122,7 @@ t.test('an extension plugin adds a page to the navigation and reads fastify.db',
   const home = await session.get('/')
   t.match(home.body, /<a href="\/team-report">Team report<\/a>/)
   const page = await session.get('/team-report')
-  t.match(page.body, /1 saved queries/)
+  t.match(page.body, /1 saved queries, 0 schedules/)
   t.match(page.body, /aria-current="page" class="active">Team report/)
 })
 

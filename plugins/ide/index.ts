@@ -2,6 +2,7 @@
 // The result cache lives here, one per app, so paging and downloads never re-run a query.
 import type { FastifyPluginAsync } from 'fastify'
 import { isAppError } from '../../src/errors.js'
+import type { Query } from '../../src/models.js'
 import chatRoutes from './chat.js'
 import queryRoutes, { sidebarData } from './queries.js'
 import { ResultCache, type ResultCacheOptions } from './result-cache.js'
@@ -14,6 +15,10 @@ export interface IdeOptions {
 const ide: FastifyPluginAsync<IdeOptions> = async (app, opts) => {
   const cache = new ResultCache(opts.resultCache)
   app.addHook('onClose', async () => cache.clear())
+  // The page's body depends only on the saved queries and the mapped providers. The DbService hands
+  // out the same (frozen) lists until they change, so the body rendered for them is reused — the
+  // landing page does not re-escape every saved query on every view.
+  const bodies = new WeakMap<Query[], { mapped: string[]; html: string }>()
 
   app.get('/', async (_req, reply) => {
     const [sidebar, mappedProviders] = await Promise.all([
@@ -28,22 +33,22 @@ const ide: FastifyPluginAsync<IdeOptions> = async (app, opts) => {
     ])
     const mapped = mappedProviders.providers
     const providersError = mappedProviders.error
+    reply.header('cache-control', 'no-store')
+    const memo = bodies.get(sidebar.queries)
+    if (memo?.mapped === mapped) return reply.renderHtml(memo.html, { title: 'IDE' })
     // Saved queries may use a provider without mappings (no credentials needed): keep it selectable.
     const providers = [...new Set([...mapped, ...sidebar.queries.map((q) => q.provider)])].sort()
-    reply.header('cache-control', 'no-store')
-    return reply.render(
-      'ide/index',
-      {
-        ...sidebar,
-        providers,
-        hasMappings: mapped.length > 0,
-        providersError,
-        selectedProvider: mapped[0] ?? '',
-        results: { state: 'initial' },
-        messages: [],
-      },
-      { title: 'IDE' },
-    )
+    const html = await reply.viewAsync('ide/index', {
+      ...sidebar,
+      providers,
+      hasMappings: mapped.length > 0,
+      providersError,
+      selectedProvider: mapped[0] ?? '',
+      results: { state: 'initial' },
+      messages: [],
+    })
+    if (!sidebar.loadError && !providersError) bodies.set(sidebar.queries, { mapped, html })
+    return reply.renderHtml(html, { title: 'IDE' })
   })
 
   await app.register(resultRoutes, { cache })

@@ -1,5 +1,6 @@
 // Benchmark: throughput of the IDE page (GET / over loopback HTTP: identity, CSRF token, DB reads of
-// providers and saved queries, Eta rendering, security headers) against a bare Fastify route that
+// providers and saved queries (from the DbService list cache between changes), Eta rendering (the body
+// is reused while those lists are unchanged), security headers) against a bare Fastify route that
 // answers the same bytes. Prints:
 //   bench ide-page-throughput: <ratio>x (app <rps> req/s, bare <rps> req/s)   (target >= 0.5x)
 // `--small`: short runs (CI smoke). Database: TEST_DATABASE_URL if set, else an embedded PostgreSQL.

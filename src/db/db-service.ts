@@ -11,6 +11,7 @@ import type {
   ScheduleView,
 } from '../models.js'
 import { assertIdentifierShape, assertTargetSchema, INVENTORY_SCHEMA } from './identifiers.js'
+import { ReadCache } from './read-cache.js'
 import { RunsAndInventory } from './runs-inventory.js'
 
 export type { RunStart } from './runs-inventory.js'
@@ -18,6 +19,10 @@ export type { RunStart } from './runs-inventory.js'
 export type SchedulePatch = Partial<
   Pick<Schedule, 'cron_expression' | 'target_schema' | 'target_table' | 'is_active' | 'job_id' | 'last_error'>
 >
+
+/** How long another process's change to the saved queries or provider mappings may take to show. */
+export const LIST_MAX_AGE_MS = 2000
+type ListKey = 'queries' | 'providers'
 
 function assertId(id: unknown, what: string): number {
   if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 1) {
@@ -29,10 +34,33 @@ function assertId(id: unknown, what: string): number {
 /** Every read and write of the app's data: queries, schedules and provider mappings here; runs and the
  * inventory catalog in RunsAndInventory; the pool and error mapping in DbBase. */
 export class DbService extends RunsAndInventory {
+  /**
+   * The saved-query list and the mapped providers, which every IDE page view reads: kept for
+   * LIST_MAX_AGE_MS, forgotten at once when this process changes them. While the database is marked
+   * down every read goes to it, so the banner and the 503s reflect the outage.
+   */
+  private readonly lists = new ReadCache(LIST_MAX_AGE_MS)
+
+  private cachedList<T>(key: ListKey, load: () => Promise<T>): Promise<T> {
+    return this.health.status.up ? this.lists.get(key, load) : load()
+  }
+
+  /** Runs a write, then forgets the cached lists it may change (also when it failed: it may have committed). */
+  private async changing<T>(keys: ListKey[], write: () => Promise<T>): Promise<T> {
+    try {
+      return await write()
+    } finally {
+      this.lists.invalidate(...keys)
+    }
+  }
+
   // ---- queries -------------------------------------------------------------------------------
 
+  /** All saved queries by name. The list is shared and frozen: copy it to change it. */
   async getQueries(): Promise<Query[]> {
-    return this.use((sql) => sql<Query[]>`select * from stackql_app.queries order by lower(name), id`)
+    return this.cachedList('queries', () =>
+      this.use((sql) => sql<Query[]>`select * from stackql_app.queries order by lower(name), id`),
+    )
   }
 
   async getQuery(id: number): Promise<Query | null> {
@@ -43,42 +71,48 @@ export class DbService extends RunsAndInventory {
   }
 
   async saveQuery(input: QueryInput, createdBy: string): Promise<Query> {
-    return this.use(async (sql) => {
-      const [row] = await sql<Query[]>`
+    return this.changing(['queries'], () =>
+      this.use(async (sql) => {
+        const [row] = await sql<Query[]>`
         insert into stackql_app.queries (name, description, query_text, provider, created_by)
         values (${input.name}, ${input.description ?? ''}, ${input.query_text}, ${input.provider}, ${createdBy})
         returning *`
-      return row!
-    })
+        return row!
+      }),
+    )
   }
 
   async updateQuery(id: number, input: QueryInput): Promise<Query> {
     assertId(id, 'Query')
-    return this.use(async (sql) => {
-      const [row] = await sql<Query[]>`
+    return this.changing(['queries'], () =>
+      this.use(async (sql) => {
+        const [row] = await sql<Query[]>`
         update stackql_app.queries set name = ${input.name}, description = ${input.description ?? ''},
           query_text = ${input.query_text}, provider = ${input.provider}, updated_at = now()
         where id = ${id} returning *`
-      if (!row) throw new AppError('NOT_FOUND', `Query ${id} does not exist.`)
-      return row
-    })
+        if (!row) throw new AppError('NOT_FOUND', `Query ${id} does not exist.`)
+        return row
+      }),
+    )
   }
 
   /** Refuses while schedules use the query: delete those schedules first. */
   async deleteQuery(id: number): Promise<void> {
     assertId(id, 'Query')
-    return this.use(async (sql) => {
-      const users = await sql<{ target: string }[]>`
+    return this.changing(['queries'], () =>
+      this.use(async (sql) => {
+        const users = await sql<{ target: string }[]>`
         select target_schema || '.' || target_table as target from stackql_app.schedules where query_id = ${id}`
-      if (users.length > 0) {
-        throw new AppError(
-          'CONFLICT',
-          `This query is used by ${users.length} schedule(s) (${users.map((u) => u.target).join(', ')}). Delete those schedules on the Schedules page first.`,
-        )
-      }
-      const deleted = await sql`delete from stackql_app.queries where id = ${id}`
-      if (deleted.count === 0) throw new AppError('NOT_FOUND', `Query ${id} does not exist.`)
-    })
+        if (users.length > 0) {
+          throw new AppError(
+            'CONFLICT',
+            `This query is used by ${users.length} schedule(s) (${users.map((u) => u.target).join(', ')}). Delete those schedules on the Schedules page first.`,
+          )
+        }
+        const deleted = await sql`delete from stackql_app.queries where id = ${id}`
+        if (deleted.count === 0) throw new AppError('NOT_FOUND', `Query ${id} does not exist.`)
+      }),
+    )
   }
 
   // ---- schedules -----------------------------------------------------------------------------
@@ -183,30 +217,36 @@ export class DbService extends RunsAndInventory {
 
   /** Distinct providers that have at least one credential mapping (the IDE's provider select). */
   async getProviders(): Promise<string[]> {
-    return this.use(async (sql) =>
-      (
-        await sql<
-          { provider: string }[]
-        >`select distinct provider from stackql_app.provider_config order by provider`
-      ).map((r) => r.provider),
+    return this.cachedList('providers', () =>
+      this.use(async (sql) =>
+        (
+          await sql<
+            { provider: string }[]
+          >`select distinct provider from stackql_app.provider_config order by provider`
+        ).map((r) => r.provider),
+      ),
     )
   }
 
   async saveProviderConfig(input: ProviderConfigInput, createdBy: string): Promise<ProviderConfig> {
-    return this.use(async (sql) => {
-      const [row] = await sql<ProviderConfig[]>`
+    return this.changing(['providers'], () =>
+      this.use(async (sql) => {
+        const [row] = await sql<ProviderConfig[]>`
         insert into stackql_app.provider_config (provider, env_var_name, secret_scope, secret_key, created_by)
         values (${input.provider}, ${input.env_var_name}, ${input.secret_scope}, ${input.secret_key}, ${createdBy})
         returning *`
-      return row!
-    })
+        return row!
+      }),
+    )
   }
 
   async deleteProviderConfig(id: number): Promise<void> {
     assertId(id, 'Provider mapping')
-    return this.use(async (sql) => {
-      const deleted = await sql`delete from stackql_app.provider_config where id = ${id}`
-      if (deleted.count === 0) throw new AppError('NOT_FOUND', `Provider mapping ${id} does not exist.`)
-    })
+    return this.changing(['providers'], () =>
+      this.use(async (sql) => {
+        const deleted = await sql`delete from stackql_app.provider_config where id = ${id}`
+        if (deleted.count === 0) throw new AppError('NOT_FOUND', `Provider mapping ${id} does not exist.`)
+      }),
+    )
   }
 }
