@@ -251,6 +251,26 @@ t.test(
   },
 )
 
+t.test('JSON documents each needing one repair are stored (the fast path hands them on)', async (t) => {
+  const { sql } = await testDb(t)
+  const docs: [string, unknown, unknown][] = [
+    ['lone surrogate only', { s: 'a\uDC00b' }, { s: 'a\uFFFDb' }],
+    ['NUL in a key only', { ['k\0']: 1 }, { k: 1 }],
+    ['NUL in a value only', ['x\0y'], ['xy']],
+    ['a BigInt', { big: 2n ** 70n }, { big: '1180591620717411303424' }],
+    ['an escaped backslash before u0000 (kept)', { back: '\\u0000' }, { back: '\\u0000' }],
+    ['emoji (a valid surrogate pair)', { e: '\u{1F680} launch' }, { e: '\u{1F680} launch' }],
+    ['plain', { n: 1, tags: { env: 'prod' } }, { n: 1, tags: { env: 'prod' } }],
+  ]
+  await writeInventory(
+    sql,
+    { schema: S, table: 'docs' },
+    { columns: ['id', 'doc'], rows: docs.map(([_, doc], i) => ({ id: String(i + 1), doc }) as Row) },
+  )
+  const rows = await sql<{ doc: unknown }[]>`select doc from stackql_inventory.docs order by id`
+  docs.forEach(([what, _, stored], i) => t.same(rows[i]!.doc, stored, what))
+})
+
 t.test('invalid targets are refused before anything is written', async (t) => {
   const { sql } = await testDb(t)
   for (const target of [

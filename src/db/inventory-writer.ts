@@ -91,7 +91,9 @@ export async function writeInventory(
       // infers the column types: the two biggest costs of a replace overlap.
       const deleting = existing ? tx`delete from ${tx(schema)}.${tx(table)}`.execute() : undefined
       deleting?.catch(() => {})
-      await new Promise((r) => setImmediate(r))
+      // postgres.js sends a query from a setImmediate queued after a microtask; two turns of the
+      // check phase make sure the DELETE is on the wire before the inference blocks this thread.
+      await new Promise((r) => setImmediate(() => setImmediate(r)))
       const { sourceNames, kinds } = inferColumns(data)
       const names = sanitiseColumnNames(sourceNames)
       await deleting
@@ -212,9 +214,20 @@ function wellFormed(s: string): string {
   return SURROGATE.test(s) ? s.replace(LONE_SURROGATE, '\uFFFD') : s
 }
 
+/** What JSON.stringify leaves that jsonb refuses: a NUL escape, or an escaped lone surrogate (false positives are fine). */
+const JSONB_REFUSES = /\\u(0000|d[89a-f])/
+
 /** JSON for a jsonb column: NULs dropped, lone surrogates replaced, bigints as strings — jsonb accepts all of it. */
 function toJson(value: unknown): string {
-  const text = JSON.stringify(value, (_k, v) => {
+  // The common case — plain JSON that jsonb takes as is — without a replacer call per value.
+  let text: string | undefined
+  try {
+    text = JSON.stringify(value)
+  } catch {
+    // a BigInt inside: the replacer below turns it into a string
+  }
+  if (text !== undefined && !JSONB_REFUSES.test(text)) return text
+  text = JSON.stringify(value, (_k, v) => {
     if (typeof v === 'string') return wellFormed(v.replaceAll('\0', ''))
     if (typeof v === 'bigint') return v.toString()
     return v
