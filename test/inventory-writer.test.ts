@@ -268,7 +268,9 @@ t.test('JSON documents each needing one repair are stored (the fast path hands t
     { columns: ['id', 'doc'], rows: docs.map(([_, doc], i) => ({ id: String(i + 1), doc }) as Row) },
   )
   const rows = await sql<{ doc: unknown }[]>`select doc from stackql_inventory.docs order by id`
-  docs.forEach(([what, _, stored], i) => t.same(rows[i]!.doc, stored, what))
+  docs.forEach(([what, _, stored], i) => {
+    t.same(rows[i]!.doc, stored, what)
+  })
 })
 
 t.test('invalid targets are refused before anything is written', async (t) => {
