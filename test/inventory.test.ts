@@ -1,7 +1,7 @@
 // The Inventory page over a real PostgreSQL: metrics from the row counts the writer recorded,
 // table list, preview, materialised-view refresh, empty state, and refusal of hostile names.
 import t from 'tap'
-import { rowsPerTableChart, runHistoryChart } from '../src/services/inventory-chart.js'
+import { rowsPerTableChart, runHistoryChart } from '../src/render/inventory-chart.js'
 import { buildTestApp } from './helpers/app.js'
 
 type Built = Awaited<ReturnType<typeof buildTestApp>>

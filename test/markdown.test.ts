@@ -6,7 +6,7 @@ import {
   isSafeLinkUrl,
   renderMarkdown,
   rowsToMarkdownTable,
-} from '../src/services/markdown.js'
+} from '../src/render/markdown.js'
 
 /** Every tag in the output, and every attribute of every tag, must be on this list. */
 const ALLOWED_TAGS = new Set([

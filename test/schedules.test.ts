@@ -1,6 +1,6 @@
 import t from 'tap'
 import type { Query } from '../src/models.js'
-import { barChart } from '../src/services/sparkline.js'
+import { barChart } from '../src/render/sparkline.js'
 import { buildTestApp, type TestApp } from './helpers/app.js'
 import { addTemplateJob, type Standin, startDatabricksStandin } from './standins/databricks/index.js'
 

@@ -6,14 +6,14 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyInstance } from 'fastify'
 import { Type } from 'typebox'
 import { AppError } from '../../src/errors.js'
-import { type ChatMessage, type ChatMode, validateChat } from '../../src/services/ai-service.js'
-import { extractSql } from '../../src/services/extract-sql.js'
 import {
   explainPrompt,
   interpretPrompt,
   renderMarkdown,
   rowsToMarkdownTable,
-} from '../../src/services/markdown.js'
+} from '../../src/render/markdown.js'
+import { type ChatMessage, type ChatMode, validateChat } from '../../src/services/ai-service.js'
+import { extractSql } from '../../src/services/extract-sql.js'
 import type { ResultCache } from './result-cache.js'
 import { abortOnDisconnect } from './results.js'
 import { openSse } from './sse.js'

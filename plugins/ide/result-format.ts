@@ -1,7 +1,7 @@
 // How result values look: table cells (JSON compact and readable), CSV (RFC 4180, with spreadsheet
 // formula injection neutralised) and JSON downloads, produced in chunks so a large result streams.
 import type { Row } from '../../src/models.js'
-import { jsonText } from '../../src/services/format.js'
+import { jsonText } from '../../src/render/format.js'
 
 export const PAGE_SIZE = 1000
 const ROWS_PER_CHUNK = 500

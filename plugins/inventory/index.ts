@@ -6,7 +6,7 @@ import { Type } from 'typebox'
 import { INVENTORY_SCHEMA } from '../../src/db/identifiers.js'
 import { AppError } from '../../src/errors.js'
 import type { InventoryTable } from '../../src/models.js'
-import { formatTime } from '../../src/services/format.js'
+import { formatTime } from '../../src/render/format.js'
 import { inventoryChart, isoTime, metricsOf, previewOf, runsChart, tableRows } from './view-model.js'
 
 const PREVIEW_ROWS = 100

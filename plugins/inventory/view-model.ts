@@ -1,8 +1,8 @@
 // Turns what DbService returns about the inventory into what the templates show: metrics, the
 // table list, the pictures and preview cells (strings only; the templates escape them).
 import { IDENTIFIER_PATTERN, type InventoryTable, type ResultSet, type Run } from '../../src/models.js'
-import { formatCount, formatTime } from '../../src/services/format.js'
-import { rowsPerTableChart, runHistoryChart } from '../../src/services/inventory-chart.js'
+import { formatCount, formatTime } from '../../src/render/format.js'
+import { rowsPerTableChart, runHistoryChart } from '../../src/render/inventory-chart.js'
 
 /** How many tables the rows-per-table picture draws (largest first). */
 export const CHART_TABLES = 25

@@ -4,7 +4,7 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import { AppError } from '../../src/errors.js'
 import { IdParams, type ProviderConfig, ProviderConfigInput } from '../../src/models.js'
-import { formatTime } from '../../src/services/format.js'
+import { formatTime } from '../../src/render/format.js'
 import { ALL_ENV_VARS, KNOWN_PROVIDERS, PROVIDER_ENV_VARS } from './catalog.js'
 
 interface SyncNote {

@@ -1,8 +1,8 @@
 // What one schedule row shows: readable cron, last run status and reason, run history picture,
 // job link, and whether the row keeps refreshing itself (a run started or still running).
 import type { Run, ScheduleView } from '../../src/models.js'
+import { type BarPoint, barChart } from '../../src/render/sparkline.js'
 import type { ScheduleDescription } from '../../src/services/schedule-service.js'
-import { type BarPoint, barChart } from '../../src/services/sparkline.js'
 
 /** Runs drawn in the history picture. */
 export const HISTORY_RUNS = 20

@@ -4,7 +4,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { isAppError } from '../../src/errors.js'
-import { escapeXml } from '../../src/services/sparkline.js'
+import { escapeXml } from '../../src/render/sparkline.js'
 
 interface Shown {
   status: number

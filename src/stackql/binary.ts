@@ -12,7 +12,7 @@ import yauzl from 'yauzl'
 import type { Config } from '../config.js'
 import { readOwnEnvironment } from '../config.js'
 import { AppError } from '../errors.js'
-import type { EngineLogger } from './runner.js'
+import type { EngineLogger } from './logger.js'
 
 export interface StackqlBinary {
   path: string

@@ -8,14 +8,10 @@ import { readOwnEnvironment } from '../config.js'
 import { AppError } from '../errors.js'
 import type { Row } from '../models.js'
 import { ensureStackqlBinary } from './binary.js'
+import type { EngineLogger } from './logger.js'
 import { isErrorMessage, OutputFormatError, parseRows } from './output.js'
 
-/** The pino-shaped subset of a logger the engine writes to (Fastify's logger fits). */
-export interface EngineLogger {
-  debug(obj: Record<string, unknown>, msg: string): void
-  info(obj: Record<string, unknown>, msg: string): void
-  warn(obj: Record<string, unknown>, msg: string): void
-}
+export type { EngineLogger } from './logger.js'
 
 export interface StackqlResult {
   columns: string[]

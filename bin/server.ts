@@ -1,6 +1,6 @@
 // Entry point of the web app: `npm start` runs the built copy (dist/server.js), `npm run dev` this file.
-import { loadConfig, loadDotEnvForDevelopment } from './config.js'
-import { isAppError } from './errors.js'
+import { loadConfig, loadDotEnvForDevelopment } from '../src/config.js'
+import { isAppError } from '../src/errors.js'
 
 async function main() {
   loadDotEnvForDevelopment()
