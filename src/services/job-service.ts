@@ -1,16 +1,16 @@
 // One Databricks job per schedule, cloned from the template job the bundle deploys: the runner's
 // parameters, provider credentials as {{secrets/...}} references (never values), the Quartz schedule.
-import type { JobSettings, JobsApi, JobTask, RunSummary } from '../databricks/jobs-api.js'
+import type { JobSettings, JobsApi, RunSummary } from '../databricks/jobs-api.js'
 import { assertTimezone, parseSchedule } from '../databricks/quartz.js'
 import { AppError, isAppError } from '../errors.js'
+import type { Query, Schedule } from '../models.js'
 import {
-  ENV_VAR_PATTERN,
-  type ProviderConfig,
-  type Query,
-  type Schedule,
-  SECRET_NAME_PATTERN,
-} from '../models.js'
-import { runnerArgs } from './runner-args.js'
+  type LayoutOptions,
+  MAX_FOR_EACH_CONCURRENCY,
+  type ProfileMapping,
+  type ProfileSlice,
+} from './job-layout.js'
+import { buildJobSettings } from './job-settings.js'
 
 export interface JobServiceOptions {
   api: JobsApi
@@ -20,6 +20,10 @@ export interface JobServiceOptions {
   timezone: string
   /** Value of the `app` tag on created jobs. */
   appTag?: string
+  /** FOR_EACH_THRESHOLD: a schedule with more profile slices than this gets a for_each_task (default 8). */
+  forEachThreshold?: number
+  /** FOR_EACH_CONCURRENCY: parallel for_each iterations, 1-100 (default 4). */
+  forEachConcurrency?: number
 }
 
 export interface JobRunStatus {
@@ -34,62 +38,12 @@ export interface JobRunStatus {
   runPageUrl: string
 }
 
-/** Runner flags this service owns in the task parameters; the template's other parameters stay. */
-const RUNNER_FLAGS = ['--query-id', '--target-schema', '--target-table', '--schedule-id']
-
-/**
- * Template fields a created job must not copy: bundle bookkeeping (the job would claim to be
- * bundle-managed and be locked in the UI), other trigger kinds (one of schedule/trigger/continuous),
- * and run_as (created jobs run as the app's service principal, their creator).
- */
-const DROPPED_TEMPLATE_FIELDS = [
-  'deployment',
-  'edit_mode',
-  'trigger',
-  'continuous',
-  'run_as',
-  'access_control_list',
-]
-
-const MAX_TAGS = 25
-
-function stripRunnerFlags(params: string[]): string[] {
-  const out: string[] = []
-  for (let i = 0; i < params.length; i++) {
-    const p = params[i]!
-    if (RUNNER_FLAGS.includes(p)) {
-      i++ // and its value
-      continue
-    }
-    if (RUNNER_FLAGS.some((f) => p.startsWith(`${f}=`))) continue
-    out.push(p)
-  }
-  return out
-}
-
-function secretReference(pc: ProviderConfig): string {
-  for (const [what, v] of [
-    ['scope', pc.secret_scope],
-    ['key', pc.secret_key],
-  ] as const) {
-    if (!new RegExp(SECRET_NAME_PATTERN).test(v)) {
-      throw new AppError(
-        'VALIDATION',
-        `The provider mapping for ${pc.env_var_name} has an invalid secret ${what} "${v}".`,
-      )
-    }
-  }
-  if (!new RegExp(ENV_VAR_PATTERN).test(pc.env_var_name)) {
-    throw new AppError('VALIDATION', `"${pc.env_var_name}" is not a valid environment variable name.`)
-  }
-  return `{{secrets/${pc.secret_scope}/${pc.secret_key}}}`
-}
-
 export class JobService {
   private readonly api: JobsApi
   private readonly templateJob: string
   private readonly timezone: string
   private readonly appTag: string
+  private readonly layout: LayoutOptions
 
   constructor(opts: JobServiceOptions) {
     assertTimezone(opts.timezone)
@@ -97,14 +51,24 @@ export class JobService {
     this.templateJob = opts.templateJob
     this.timezone = opts.timezone
     this.appTag = opts.appTag ?? 'stackql-inventory'
+    const concurrency = opts.forEachConcurrency ?? 4
+    if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > MAX_FOR_EACH_CONCURRENCY) {
+      throw new AppError(
+        'CONFIG_INVALID',
+        `FOR_EACH_CONCURRENCY must be an integer from 1 to ${MAX_FOR_EACH_CONCURRENCY} (the Jobs API maximum), got ${concurrency}.`,
+      )
+    }
+    this.layout = { forEachThreshold: opts.forEachThreshold ?? 8, forEachConcurrency: concurrency }
   }
 
+  /** Creates the schedule's job; `slices` as in buildSettings. */
   async createInventoryJob(
     query: Query,
     schedule: Schedule,
-    providerConfigs: ProviderConfig[],
+    providerConfigs: ProfileMapping[],
+    slices: ProfileSlice[] = [],
   ): Promise<string> {
-    const settings = await this.buildSettings(query, schedule, providerConfigs)
+    const settings = await this.buildSettings(query, schedule, providerConfigs, slices)
     return this.api.create(settings)
   }
 
@@ -113,9 +77,10 @@ export class JobService {
     jobId: string,
     query: Query,
     schedule: Schedule,
-    providerConfigs: ProviderConfig[],
+    providerConfigs: ProfileMapping[],
+    slices: ProfileSlice[] = [],
   ): Promise<void> {
-    const settings = await this.buildSettings(query, schedule, providerConfigs)
+    const settings = await this.buildSettings(query, schedule, providerConfigs, slices)
     await this.api.reset(jobId, settings)
   }
 
@@ -223,76 +188,32 @@ export class JobService {
     return (await this.api.get(found[0]!.job_id)).settings
   }
 
+  /**
+   * The job definition for a schedule: `mappings` are the credential mappings its profiles need,
+   * `slices` the profiles it runs across (none, or only `default`: today's single task).
+   */
   async buildSettings(
     query: Query,
     schedule: Schedule,
-    providerConfigs: ProviderConfig[],
+    mappings: ProfileMapping[],
+    slices: ProfileSlice[] = [],
   ): Promise<JobSettings> {
-    const parsed = parseSchedule(schedule.cron_expression, this.timezone)
+    // Parse first: a bad cron is refused before the workspace is called.
+    parseSchedule(schedule.cron_expression, this.timezone)
     const template = await this.loadTemplate()
-    const settings: JobSettings = structuredClone(template)
-    for (const f of DROPPED_TEMPLATE_FIELDS) delete settings[f]
-
-    const target = `${schedule.target_schema}.${schedule.target_table}`
-    settings.name = `stackql-inventory: ${query.name} -> ${target}`.slice(0, 4096)
-
-    const ourTags: Record<string, string> = {
-      app: this.appTag,
-      schedule_id: String(schedule.id),
-      query_id: String(query.id),
-      target_table: target,
-    }
-    const theirTags = Object.entries(settings.tags ?? {}).filter(([k]) => !(k in ourTags))
-    settings.tags = {
-      ...Object.fromEntries(theirTags.slice(0, MAX_TAGS - Object.keys(ourTags).length)),
-      ...ourTags,
-    }
-
-    const args = runnerArgs({ ...schedule, query_id: query.id })
-    const tasks: JobTask[] = settings.tasks ?? []
-    const runnerTasks = tasks.filter((t) => t.spark_python_task)
-    if (runnerTasks.length === 0) {
-      throw new AppError(
-        'CONFIG_INVALID',
-        `The template job "${this.templateJob}" has no spark_python_task to run the inventory runner. Redeploy the bundle's template job.`,
-      )
-    }
-    for (const task of runnerTasks) {
-      const spt = task.spark_python_task!
-      spt.parameters = [...stripRunnerFlags(spt.parameters ?? []), ...args]
-    }
-
-    const refs: Record<string, string> = {}
-    for (const pc of providerConfigs) refs[pc.env_var_name] = secretReference(pc)
-    const clusters = [
-      ...(settings.job_clusters ?? []).map((c) => c.new_cluster),
-      ...tasks.map((t) => t.new_cluster).filter((c) => c !== undefined),
-    ]
-    if (clusters.length === 0 && providerConfigs.length > 0) {
-      throw new AppError(
-        'CONFIG_INVALID',
-        `The template job "${this.templateJob}" has no classic job cluster (job_clusters[].new_cluster): provider credentials can only reach the runner as {{secrets/...}} references in spark_env_vars. Redeploy the bundle's template job.`,
-      )
-    }
-    for (const cluster of clusters) {
-      const own = cluster.spark_env_vars ?? {}
-      const clash = Object.keys(refs).find((k) => k in own)
-      if (clash) {
-        throw new AppError(
-          'VALIDATION',
-          `The provider mapping ${clash} clashes with an environment variable the template job sets itself; map the credential to another variable name.`,
-        )
-      }
-      cluster.spark_env_vars = { ...own, ...refs }
-    }
-
-    settings.schedule = {
-      quartz_cron_expression: parsed.quartz,
-      timezone_id: this.timezone,
-      pause_status: schedule.is_active ? 'UNPAUSED' : 'PAUSED',
-    }
-    settings.max_concurrent_runs = 1
-    return settings
+    return buildJobSettings(
+      {
+        template,
+        templateJob: this.templateJob,
+        timezone: this.timezone,
+        appTag: this.appTag,
+        layout: this.layout,
+      },
+      query,
+      schedule,
+      mappings,
+      slices,
+    )
   }
 }
 
