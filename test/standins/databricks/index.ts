@@ -12,8 +12,10 @@ import {
   quartzProblem,
   ResetJob,
   RunNow,
+  Task,
   UpdateJob,
 } from './schemas.js'
+import { taskGraphProblem } from './task-rules.js'
 
 export interface RecordedRequest {
   method: string
@@ -367,6 +369,8 @@ export async function startDatabricksStandin(opts: StandinOptions = {}): Promise
     if (tags && Object.keys(tags).length > 25) return 'A job can have at most 25 tags'
     return null
   }
+  const settingsProblem = (settings: Record<string, unknown>): string | null =>
+    scheduleProblem(settings) ?? taskGraphProblem(settings, Task)
   const jobIdOf = (req: FastifyRequest, reply: FastifyReply): number | undefined => {
     const raw = (req.query as Record<string, string | undefined>).job_id
     if (!raw || !/^\d+$/.test(raw)) {
@@ -379,7 +383,7 @@ export async function startDatabricksStandin(opts: StandinOptions = {}): Promise
   app.post('/api/2.2/jobs/create', async (req, reply) => {
     if (!validate(CreateJob, req.body, reply)) return reply
     const settings = { ...(req.body as Record<string, unknown>) }
-    const problem = scheduleProblem(settings)
+    const problem = settingsProblem(settings)
     if (problem) return dbError(reply, 400, 'INVALID_PARAMETER_VALUE', problem)
     delete settings.access_control_list
     const job_id = state.allocateJobId()
@@ -391,7 +395,7 @@ export async function startDatabricksStandin(opts: StandinOptions = {}): Promise
     const { job_id, new_settings } = req.body as { job_id: number; new_settings: Record<string, unknown> }
     const job = state.jobs.get(job_id)
     if (!job) return missingJob(reply, job_id)
-    const problem = scheduleProblem(new_settings)
+    const problem = settingsProblem(new_settings)
     if (problem) return dbError(reply, 400, 'INVALID_PARAMETER_VALUE', problem)
     job.settings = new_settings
     return {}
@@ -407,7 +411,7 @@ export async function startDatabricksStandin(opts: StandinOptions = {}): Promise
     if (!job) return missingJob(reply, body.job_id)
     const merged = { ...job.settings, ...(body.new_settings ?? {}) }
     for (const f of body.fields_to_remove ?? []) delete merged[f]
-    const problem = scheduleProblem(merged)
+    const problem = settingsProblem(merged)
     if (problem) return dbError(reply, 400, 'INVALID_PARAMETER_VALUE', problem)
     job.settings = merged
     return {}

@@ -44,7 +44,7 @@ const ClusterSpec = Type.Object(
   closed,
 )
 
-const Task = Type.Object(
+export const Task = Type.Object(
   {
     task_key: Type.String({ minLength: 1, maxLength: 100 }),
     description: Type.Optional(Type.String()),
@@ -76,7 +76,14 @@ const Task = Type.Object(
     pipeline_task: Type.Optional(Loose),
     run_job_task: Type.Optional(Loose),
     condition_task: Type.Optional(Loose),
-    for_each_task: Type.Optional(Loose),
+    // jobs.ForEachTask: inputs is a STRING (a JSON array or a reference); task is checked as a
+    // task itself by task-rules.ts.
+    for_each_task: Type.Optional(
+      Type.Object(
+        { inputs: Type.String(), concurrency: Type.Optional(Type.Integer()), task: Type.Object({}) },
+        closed,
+      ),
+    ),
     max_retries: Type.Optional(Type.Integer()),
     min_retry_interval_millis: Type.Optional(Type.Integer()),
     retry_on_timeout: Type.Optional(Type.Boolean()),
