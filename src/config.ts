@@ -47,6 +47,13 @@ export const EnvSchema = Type.Object({
   SECRET_SCOPE: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_.-]{1,128}$' })),
   INVENTORY_TEMPLATE_JOB: Type.Optional(NonEmpty),
   JOB_TIMEZONE: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_+/-]{1,64}$' })),
+  // profiles-jobs: fan-out on Databricks (ARCHITECTURE.md "Fan-out on Databricks").
+  FOR_EACH_THRESHOLD: Type.Optional(
+    Type.String({ pattern: '^[0-9]{1,4}$', description: 'a whole number of profile slices' }),
+  ),
+  FOR_EACH_CONCURRENCY: Type.Optional(
+    Type.String({ pattern: '^([1-9]|[1-9][0-9]|100)$', description: 'a whole number from 1 to 100' }),
+  ),
   STACKQL_LOCAL_DEV: Type.Optional(Bool),
   STACKQL_BIN: Type.Optional(NonEmpty),
   STACKQL_DOWNLOAD_DIR: Type.Optional(NonEmpty),
@@ -97,6 +104,10 @@ export interface Config {
   secretScope: string
   templateJob: string
   jobTimezone: string
+  /** FOR_EACH_THRESHOLD: a schedule with more profile slices than this runs them as a for_each_task. */
+  forEachThreshold: number
+  /** FOR_EACH_CONCURRENCY: parallel iterations of that for_each_task (Jobs allows 1-100). */
+  forEachConcurrency: number
   /** STACKQL_LOCAL_DEV=true: provider credentials and the Anthropic key come from the app's own environment. */
   localDev: boolean
   /** True inside a Databricks App (DATABRICKS_APP_NAME is injected there). */
@@ -181,6 +192,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     secretScope: e.SECRET_SCOPE ?? 'stackql-inventory',
     templateJob: e.INVENTORY_TEMPLATE_JOB ?? 'stackql-inventory-template',
     jobTimezone: e.JOB_TIMEZONE ?? 'UTC',
+    forEachThreshold: Number(e.FOR_EACH_THRESHOLD ?? 8),
+    forEachConcurrency: Number(e.FOR_EACH_CONCURRENCY ?? 4),
     localDev: bool(e.STACKQL_LOCAL_DEV),
     inDatabricksApp: e.DATABRICKS_APP_NAME !== undefined,
     production: env.NODE_ENV === 'production',

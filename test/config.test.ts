@@ -92,3 +92,16 @@ t.test('a host without credentials is not a configured workspace', async (t) => 
 t.test('APP_PLUGINS lists extension modules', async (t) => {
   t.same(loadConfig({ APP_PLUGINS: ' ./a.js, @team/b ,' }).extensions, ['./a.js', '@team/b'])
 })
+
+t.test('FOR_EACH_THRESHOLD and FOR_EACH_CONCURRENCY default to 8 and 4 and must be in range', async (t) => {
+  t.match(loadConfig({}), { forEachThreshold: 8, forEachConcurrency: 4 })
+  t.match(loadConfig({ FOR_EACH_THRESHOLD: '20', FOR_EACH_CONCURRENCY: '100' }), {
+    forEachThreshold: 20,
+    forEachConcurrency: 100,
+  })
+  t.throws(() => loadConfig({ FOR_EACH_CONCURRENCY: '101' }), {
+    message: /FOR_EACH_CONCURRENCY is invalid: expected a whole number from 1 to 100/,
+  })
+  t.throws(() => loadConfig({ FOR_EACH_CONCURRENCY: '0' }), { message: /FOR_EACH_CONCURRENCY is invalid/ })
+  t.throws(() => loadConfig({ FOR_EACH_THRESHOLD: 'many' }), { message: /FOR_EACH_THRESHOLD is invalid/ })
+})

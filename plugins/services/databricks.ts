@@ -29,6 +29,8 @@ export default fp(
             api: new JobsApi(client),
             templateJob: app.config.templateJob,
             timezone: app.config.jobTimezone,
+            forEachThreshold: app.config.forEachThreshold,
+            forEachConcurrency: app.config.forEachConcurrency,
           })
         : undefined,
     )
