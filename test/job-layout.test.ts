@@ -239,6 +239,10 @@ t.test('bad profile names and concurrency are refused before the workspace is ca
     ),
     { code: 'VALIDATION', message: /"-x" is not a valid profile name/ },
   )
+  await t.rejects(jobs.createInventoryJob(query, schedule, mappings, []), {
+    code: 'VALIDATION',
+    message: /profile aws\/acct-1 but runs across no profiles/,
+  })
   t.notOk(s.state.requests.some((r) => r.path === '/api/2.2/jobs/create'))
   t.throws(
     () => new JobService({ api: {} as JobsApi, templateJob: 'x', timezone: 'UTC', forEachConcurrency: 101 }),

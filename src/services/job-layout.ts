@@ -89,6 +89,13 @@ export function chooseLayout(
     slices.every((s) => s.profile === DEFAULT_PROFILE) &&
     mappings.every((m) => profileOf(m) === DEFAULT_PROFILE)
   if (allDefault) return 'single'
+  if (slices.length === 0) {
+    const m = mappings.find((x) => profileOf(x) !== DEFAULT_PROFILE)!
+    throw new AppError(
+      'VALIDATION',
+      `The job has credentials of profile ${m.provider}/${profileOf(m)} but runs across no profiles; name the profiles (slices) the schedule runs across.`,
+    )
+  }
   return slices.length > opts.forEachThreshold ? 'for_each' : 'slices'
 }
 
