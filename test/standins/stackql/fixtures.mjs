@@ -172,25 +172,8 @@ export const catalog = {
       },
     },
   },
-  azure: {
-    title: 'Microsoft Azure',
-    services: {
-      compute: {
-        title: 'Azure Compute',
-        resources: {
-          virtual_machines: {
-            required: ['resourceGroupName', 'subscriptionId'],
-            auth: azureAuth,
-            columns: [
-              ['id', 'string', 'Resource id'],
-              ['name', 'string', 'VM name'],
-            ],
-            rows: () => [],
-          },
-        },
-      },
-    },
-  },
+  // azure comes from registry/azure.json (virtual_machines, storage_accounts, resource_groups).
+  azure: { title: 'Microsoft Azure', services: {} },
   stackql_test: {
     title: 'Stand-in test fixtures',
     services: {

@@ -99,16 +99,27 @@ export function loadRegistry(authFor) {
   return providers
 }
 
-/** Adds registry resources to the catalog; hand-made fixture resources (tests rely on their rows) stay. */
+/** Adds registry resources to the catalog; hand-made fixture resources keep their rows and get the real columns. */
 export function mergeRegistry(catalog, registry) {
   for (const [name, provider] of Object.entries(registry)) {
-    const target = catalog[name] ?? (catalog[name] = { title: provider.title, services: {} })
+    catalog[name] ??= { title: provider.title, services: {} }
+    const target = catalog[name]
     target.registryVersion = provider.version
     for (const [svcName, svc] of Object.entries(provider.services)) {
-      const s = target.services[svcName] ?? (target.services[svcName] = { title: svc.title, resources: {} })
+      target.services[svcName] ??= { title: svc.title, resources: {} }
+      const s = target.services[svcName]
       for (const [resName, res] of Object.entries(svc.resources)) {
-        if (s.resources[resName]) s.resources[resName].registry = res
-        else s.resources[resName] = res
+        const handMade = s.resources[resName]
+        if (!handMade) {
+          s.resources[resName] = res
+          continue
+        }
+        // A hand-made fixture keeps its rows (tests rely on them) but takes the real column list;
+        // its columns the provider lacks stay as documented stand-in extras (e.g. github's `org`).
+        const real = new Set(res.columns.map((c) => c[0]))
+        handMade.extraColumns = handMade.columns.filter((c) => !real.has(c[0])).map((c) => c[0])
+        handMade.columns = [...res.columns, ...handMade.columns.filter((c) => !real.has(c[0]))]
+        handMade.methods = res.methods
       }
     }
   }
