@@ -54,3 +54,40 @@ t.test('adding never overwrites a query the user changed, and one query can be a
   t.match(unknown.body, /There is no starter query \S*aws\/nope/)
   t.equal((await app.db.getQueries()).length, after.length, 'nothing changed')
 })
+
+t.test(
+  'the New Schedule dialog is pre-filled from a starter query; its keys ride along and are ignored for now',
+  async (t) => {
+    const { app, session } = await buildTestApp(t, { env: { STACKQL_BIN: STANDIN } })
+    await session.htmx('POST', '/starter/add', { id: 'aws/s3_buckets' })
+  const before = await session.get('/schedules?starter=aws/lambda_functions')
+    t.match(before.body, /add it to your library on the <a href="\/starter">Starter queries<\/a> page first/)
+    await session.htmx('POST', '/starter/add', { group: 'aws' })
+    const page = await session.get('/schedules?starter=aws/lambda_functions')
+    t.equal(page.statusCode, 200)
+    const lambda = (await app.db.getQueries()).find((q) => q.name === 'AWS Lambda functions')!
+    t.match(page.body, /<dialog id="new-schedule-dialog"[^>]* open>/, 'the dialog opens')
+    t.match(page.body, new RegExp(`<option value="${lambda.id}" selected>`))
+    t.match(page.body, /name="cron_expression"[^>]*value="0 6 \* \* \*"/)
+    t.match(page.body, /name="target_table"[^>]*value="aws_lambda_functions"/)
+    t.match(page.body, /<input type="hidden" name="starter_keys" value="FunctionArn">/)
+    const created = await session.htmx('POST', '/schedules', {
+      query_id: String(lambda.id),
+      cron_expression: '0 6 * * *',
+      target_schema: 'stackql_inventory',
+      target_table: 'aws_lambda_functions',
+      starter_keys: 'FunctionArn',
+    })
+    t.equal(created.statusCode, 200, created.body.slice(0, 300))
+  const [schedule] = await app.db.getSchedules()
+  t.equal(schedule?.target_table, 'aws_lambda_functions', 'the schedule is created; the keys field is ignored')
+    const unknown = await session.get('/schedules?starter=nope/x')
+    t.equal(unknown.statusCode, 400)
+    const plain = await session.get('/schedules')
+    t.notMatch(
+      plain.body,
+      /<dialog id="new-schedule-dialog"[^>]* open>/,
+      'without a starter the dialog stays closed',
+    )
+  },
+)

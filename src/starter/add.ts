@@ -49,3 +49,26 @@ export async function addStarters(
   }
   return out
 }
+
+/** What the New Schedule dialog is pre-filled with from a starter query. */
+export interface SchedulePrefill {
+  starterId: string
+  name: string
+  cron: string
+  table: string
+  /** Key columns: carried for the history issue (schedules have no keys column yet) and ignored on save. */
+  keys: string[]
+  /** The saved query the starter became, when it has been added to the library. */
+  queryId?: number
+}
+
+export function schedulePrefill(starter: StarterQuery, saved: readonly Query[]): SchedulePrefill {
+  return {
+    starterId: starter.id,
+    name: starter.name,
+    cron: starter.cron,
+    table: starter.table,
+    keys: starter.keys,
+    queryId: savedFor(starter, saved)?.id,
+  }
+}
