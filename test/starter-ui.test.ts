@@ -60,7 +60,7 @@ t.test(
   async (t) => {
     const { app, session } = await buildTestApp(t, { env: { STACKQL_BIN: STANDIN } })
     await session.htmx('POST', '/starter/add', { id: 'aws/s3_buckets' })
-  const before = await session.get('/schedules?starter=aws/lambda_functions')
+    const before = await session.get('/schedules?starter=aws/lambda_functions')
     t.match(before.body, /add it to your library on the <a href="\/starter">Starter queries<\/a> page first/)
     await session.htmx('POST', '/starter/add', { group: 'aws' })
     const page = await session.get('/schedules?starter=aws/lambda_functions')
@@ -79,8 +79,12 @@ t.test(
       starter_keys: 'FunctionArn',
     })
     t.equal(created.statusCode, 200, created.body.slice(0, 300))
-  const [schedule] = await app.db.getSchedules()
-  t.equal(schedule?.target_table, 'aws_lambda_functions', 'the schedule is created; the keys field is ignored')
+    const [schedule] = await app.db.getSchedules()
+    t.equal(
+      schedule?.target_table,
+      'aws_lambda_functions',
+      'the schedule is created; the keys field is ignored',
+    )
     const unknown = await session.get('/schedules?starter=nope/x')
     t.equal(unknown.statusCode, 400)
     const plain = await session.get('/schedules')
@@ -89,5 +93,22 @@ t.test(
       /<dialog id="new-schedule-dialog"[^>]* open>/,
       'without a starter the dialog stays closed',
     )
+  },
+)
+
+t.test(
+  'the Inventory page links the dashboard and Genie space only when their URLs are configured',
+  async (t) => {
+    const none = await buildTestApp(t, { env: { STACKQL_BIN: STANDIN } })
+    const plain = await none.session.get('/inventory')
+    t.match(plain.body, /<span id="inventory-insights" class="inventory-insights"><\/span>/)
+    const dashboardUrl = 'https://dbc-1.cloud.databricks.com/dashboardsv3/01ef/published'
+    const genieUrl = 'https://dbc-1.cloud.databricks.com/genie/rooms/01f0'
+    const linked = await buildTestApp(t, {
+      env: { STACKQL_BIN: STANDIN, DASHBOARD_URL: dashboardUrl, GENIE_SPACE_URL: genieUrl },
+    })
+    const page = await linked.session.get('/inventory')
+    t.match(page.body, `<a href="${dashboardUrl}" target="_blank" rel="noopener">Open dashboard</a>`)
+    t.match(page.body, `<a href="${genieUrl}" target="_blank" rel="noopener">Ask Genie</a>`)
   },
 )
