@@ -136,7 +136,7 @@ t.test(
     }
     const bundle = parse(readFileSync(join(BUNDLE, 'resources/insights.yml'), 'utf8'))
     const res = bundle.resources.dashboards.stackql_inventory
-    t.equal(res.dataset_catalog, '${var.catalog_name}')
+    t.equal(res.dataset_catalog, `\${var.catalog_name}`)
     t.equal(res.dataset_schema, 'stackql_inventory')
     t.equal(res.file_path, '../dashboards/stackql_inventory.lvdash.json')
   },
@@ -214,7 +214,7 @@ t.test(
     const genie = bundle.resources.genie_spaces.stackql_inventory
     const space = genie.serialized_space
     t.equal(space.version, 2)
-    t.equal(genie.warehouse_id, '${var.warehouse_id}')
+    t.equal(genie.warehouse_id, `\${var.warehouse_id}`)
     const text = space.instructions.text_instructions
       .flatMap((i: { content: string[] }) => i.content)
       .join('')
