@@ -65,3 +65,36 @@ CREATE TABLE IF NOT EXISTS stackql_app.runs (
 );
 CREATE INDEX IF NOT EXISTS runs_schedule_idx ON stackql_app.runs (schedule_id, started_at DESC);
 CREATE INDEX IF NOT EXISTS runs_target_idx ON stackql_app.runs (target_schema, target_table, started_at DESC);
+
+-- starter: publishing views for catalog consumers (dashboard, Genie). Stable names and columns;
+-- no internal or secret fields (run errors can carry raw provider messages, so they stay out).
+-- Counts of changes join in once change records exist (history issue: inventory_changes).
+CREATE OR REPLACE VIEW stackql_inventory.inventory_runs AS
+SELECT r.id          AS run_id,
+       r.schedule_id AS schedule_id,
+       q.name        AS query_name,
+       q.provider    AS provider,
+       r.target_schema,
+       r.target_table,
+       r.trigger,
+       r.status,
+       r.row_count,
+       r.started_at,
+       r.finished_at,
+       EXTRACT(EPOCH FROM (r.finished_at - r.started_at))::double precision AS duration_seconds
+FROM stackql_app.runs r
+LEFT JOIN stackql_app.queries q ON q.id = r.query_id;
+COMMENT ON VIEW stackql_inventory.inventory_runs IS
+  'Run history of the StackQL inventory: one row per run of a scheduled query (scheduled job, Run now, or CLI).';
+COMMENT ON COLUMN stackql_inventory.inventory_runs.run_id IS 'Run id (unique).';
+COMMENT ON COLUMN stackql_inventory.inventory_runs.schedule_id IS 'Schedule that ran (NULL once the schedule is deleted).';
+COMMENT ON COLUMN stackql_inventory.inventory_runs.query_name IS 'Name of the saved StackQL query (NULL once the query is deleted).';
+COMMENT ON COLUMN stackql_inventory.inventory_runs.provider IS 'StackQL provider the query reads (aws, google, azure, github, ...).';
+COMMENT ON COLUMN stackql_inventory.inventory_runs.target_schema IS 'Schema of the inventory table written.';
+COMMENT ON COLUMN stackql_inventory.inventory_runs.target_table IS 'Inventory table written by the run.';
+COMMENT ON COLUMN stackql_inventory.inventory_runs.trigger IS 'What started the run: job, manual (Run now) or local (CLI).';
+COMMENT ON COLUMN stackql_inventory.inventory_runs.status IS 'RUNNING, SUCCESS or FAILED.';
+COMMENT ON COLUMN stackql_inventory.inventory_runs.row_count IS 'Rows the run wrote (NULL while running or when it failed).';
+COMMENT ON COLUMN stackql_inventory.inventory_runs.started_at IS 'When the run started (UTC).';
+COMMENT ON COLUMN stackql_inventory.inventory_runs.finished_at IS 'When the run finished (NULL while running).';
+COMMENT ON COLUMN stackql_inventory.inventory_runs.duration_seconds IS 'Run time in seconds (NULL while running).';

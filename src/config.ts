@@ -63,6 +63,8 @@ export const EnvSchema = Type.Object({
   ANTHROPIC_MODEL: Type.Optional(NonEmpty),
   ANTHROPIC_BASE_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
   APP_PLUGINS: Type.Optional(Type.String()),
+  DASHBOARD_URL: Type.Optional(Type.String({ pattern: '^https://' })),
+  GENIE_SPACE_URL: Type.Optional(Type.String({ pattern: '^https://' })),
   LOCAL_USER_EMAIL: Type.Optional(NonEmpty),
   TRUST_FORWARDED_EMAIL: Type.Optional(Bool),
 })
@@ -108,6 +110,8 @@ export interface Config {
   forEachThreshold: number
   /** FOR_EACH_CONCURRENCY: parallel iterations of that for_each_task (Jobs allows 1-100). */
   forEachConcurrency: number
+  /** Links the Inventory page shows when set: the deployed AI/BI dashboard and Genie space. */
+  insights: { dashboardUrl?: string; genieSpaceUrl?: string }
   /** STACKQL_LOCAL_DEV=true: provider credentials and the Anthropic key come from the app's own environment. */
   localDev: boolean
   /** True inside a Databricks App (DATABRICKS_APP_NAME is injected there). */
@@ -194,6 +198,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jobTimezone: e.JOB_TIMEZONE ?? 'UTC',
     forEachThreshold: Number(e.FOR_EACH_THRESHOLD ?? 8),
     forEachConcurrency: Number(e.FOR_EACH_CONCURRENCY ?? 4),
+    insights: { dashboardUrl: e.DASHBOARD_URL, genieSpaceUrl: e.GENIE_SPACE_URL },
     localDev: bool(e.STACKQL_LOCAL_DEV),
     inDatabricksApp: e.DATABRICKS_APP_NAME !== undefined,
     production: env.NODE_ENV === 'production',

@@ -7,6 +7,7 @@ import chatRoutes from './chat.js'
 import queryRoutes, { sidebarData } from './queries.js'
 import { ResultCache, type ResultCacheOptions } from './result-cache.js'
 import resultRoutes from './results.js'
+import starterRoutes from './starter.js'
 
 export interface IdeOptions {
   resultCache?: ResultCacheOptions
@@ -54,6 +55,7 @@ const ide: FastifyPluginAsync<IdeOptions> = async (app, opts) => {
   await app.register(resultRoutes, { cache })
   await app.register(queryRoutes)
   await app.register(chatRoutes, { cache })
+  await app.register(starterRoutes)
 }
 
 export default ide

@@ -52,7 +52,13 @@ const inventory: FastifyPluginAsync = async (app) => {
     }
   }
 
-  app.get('/', async (_req, reply) => reply.render('inventory/index', await page(), { title: 'Inventory' }))
+  app.get('/', async (_req, reply) =>
+    reply.render(
+      'inventory/index',
+      { ...(await page()), insights: app.config.insights },
+      { title: 'Inventory' },
+    ),
+  )
 
   app.get<{ Params: TableParams }>(
     '/tables/:name',
@@ -62,7 +68,11 @@ const inventory: FastifyPluginAsync = async (app) => {
       if (req.isPartial) {
         return reply.render('inventory/_detail', { detail: await detailOf(name) }, { title: name })
       }
-      return reply.render('inventory/index', await page(name), { title: `${name} · Inventory` })
+      return reply.render(
+        'inventory/index',
+        { ...(await page(name)), insights: app.config.insights },
+        { title: `${name} · Inventory` },
+      )
     },
   )
 

@@ -6,6 +6,8 @@ import type { FastifyPluginAsync } from 'fastify'
 import { Type } from 'typebox'
 import { AppError, isAppError } from '../../src/errors.js'
 import { IdParams, ScheduleInput } from '../../src/models.js'
+import { schedulePrefill } from '../../src/starter/add.js'
+import { loadStarterLibrary } from '../../src/starter/library.js'
 import {
   formatTime,
   HISTORY_RUNS,
@@ -20,6 +22,7 @@ const RowQuery = Type.Object({
   after: Type.Optional(Type.Integer({ minimum: 0 })),
   until: Type.Optional(Type.Integer({ minimum: 0 })),
 })
+const StarterQuery = Type.Object({ starter: Type.Optional(Type.String({ maxLength: 200 })) })
 const PreviewQuery = Type.Object({
   cron_expression: Type.String({ maxLength: 200, default: '' }),
   for: Type.Union([Type.Literal('new'), Type.Literal('edit')], { default: 'new' }),
@@ -82,12 +85,19 @@ const schedules: FastifyPluginAsync = async (fastify) => {
     ...extra,
   })
 
-  app.get('/', async (_req, reply) => {
+  // starter: /schedules?starter=<id> opens the New Schedule dialog pre-filled from a starter query.
+  const starters = loadStarterLibrary()
+  app.get('/', { schema: { querystring: StarterQuery } }, async (req, reply) => {
+    const starter =
+      req.query.starter === undefined ? undefined : starters.find((s) => s.id === req.query.starter)
+    if (req.query.starter !== undefined && !starter) {
+      throw new AppError('VALIDATION', `There is no starter query "${req.query.starter}".`)
+    }
     let data: Record<string, unknown>
     let status = 200
     try {
       const [table, queries] = await Promise.all([tableData(), app.db.getQueries()])
-      data = { ...table, queries, loadError: null }
+      data = { ...table, queries, loadError: null, prefill: starter && schedulePrefill(starter, queries) }
     } catch (e) {
       if (!isAppError(e) || e.code !== 'DB_UNAVAILABLE') throw e
       data = { rows: [], queries: [], hasWorkspace: app.schedules.hasWorkspace, loadError: e.message }

@@ -2,6 +2,7 @@
 // credential checks and rows. Shapes follow reference/stackql.md; the data is made up.
 import { spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
+import { loadRegistry, mergeRegistry } from './registry.mjs'
 
 export const PROVIDER_VERSION = 'v24.04.00227'
 export const OLDER_VERSION = 'v24.03.00198'
@@ -171,25 +172,8 @@ export const catalog = {
       },
     },
   },
-  azure: {
-    title: 'Microsoft Azure',
-    services: {
-      compute: {
-        title: 'Azure Compute',
-        resources: {
-          virtual_machines: {
-            required: ['resourceGroupName', 'subscriptionId'],
-            auth: azureAuth,
-            columns: [
-              ['id', 'string', 'Resource id'],
-              ['name', 'string', 'VM name'],
-            ],
-            rows: () => [],
-          },
-        },
-      },
-    },
-  },
+  // azure comes from registry/azure.json (virtual_machines, storage_accounts, resource_groups).
+  azure: { title: 'Microsoft Azure', services: {} },
   stackql_test: {
     title: 'Stand-in test fixtures',
     services: {
@@ -290,3 +274,11 @@ function sleep(seconds, ctx) {
   ctx.log({ pid: process.pid, grandchildPid: grandchild.pid })
   return new Promise((resolve) => setTimeout(() => resolve([{ slept: String(seconds) }]), seconds * 1000))
 }
+
+// Resources read from the public provider registry (registry/*.json), with generated rows. The
+// credential checks above apply to them per provider; databricks_* check no credentials here.
+const authByProvider = { aws: awsAuth, awscc: awsAuth, google: googleAuth, azure: azureAuth }
+mergeRegistry(
+  catalog,
+  loadRegistry((provider) => authByProvider[provider]),
+)
