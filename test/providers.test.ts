@@ -60,7 +60,6 @@ t.test('the page explains the empty state and offers the providers and their var
     'aws',
     'azure',
     'google',
-    'databricks',
     'github',
     'cloudflare',
     'databricks_account',
