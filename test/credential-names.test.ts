@@ -108,7 +108,7 @@ t.test(
     }
     const refused = await post('aws', 'DATABRICKS_CLIENT_ID')
     t.equal(refused.statusCode, 400)
-    t.match(refused.body, /the app&#39;s own Databricks setting or credential/)
+    t.match(refused.body, /DATABRICKS_CLIENT_ID cannot hold a credential: it is a setting of this app/)
     t.equal((await app.db.getProviderConfig()).length, 6)
   },
 )

@@ -1,7 +1,7 @@
 // Where the string literals and comments of a (masked) statement are, so a placeholder inside one
-// can be refused. Follows StackQL's tokenizer rules ('...', "...", `...` with doubled quotes and
-// backslash escapes; --, #, // line comments; /* */ block comments).
-// TODO(int-tokenizer): replace by the shared tokenizer's tokens once that branch is merged.
+// can be refused. The shared tokenizer (src/stackql/tokenizer.ts) follows StackQL's own rules; input
+// it refuses (an unterminated string, /*! ... */) is refused here too, with its message.
+import { tokenize } from '../stackql/tokenizer.js'
 
 export interface LiteralContext {
   kind: 'string' | 'comment'
@@ -11,47 +11,10 @@ export interface LiteralContext {
 
 export function literalContexts(text: string): LiteralContext[] {
   const out: LiteralContext[] = []
-  const n = text.length
-  let i = 0
-  while (i < n) {
-    const c = text[i]!
-    const next = text[i + 1]
-    if (c === "'" || c === '"' || c === '`') {
-      const start = i
-      i++
-      while (i < n) {
-        const d = text[i]!
-        if (d === '\\' && c !== '`') {
-          i += 2
-          continue
-        }
-        if (d === c) {
-          if (text[i + 1] === c) {
-            i += 2
-            continue
-          }
-          break
-        }
-        i++
-      }
-      i++
-      out.push({ kind: 'string', start, end: Math.min(i, n) })
-      continue
+  for (const t of tokenize(text)) {
+    if (t.kind === 'string' || t.kind === 'comment' || t.kind === 'quoted_ident') {
+      out.push({ kind: t.kind === 'comment' ? 'comment' : 'string', start: t.start, end: t.end })
     }
-    if ((c === '-' && next === '-') || c === '#' || (c === '/' && next === '/')) {
-      const start = i
-      while (i < n && text[i] !== '\n') i++
-      out.push({ kind: 'comment', start, end: i })
-      continue
-    }
-    if (c === '/' && next === '*') {
-      const start = i
-      const end = text.indexOf('*/', i + 2)
-      i = end === -1 ? n : end + 2
-      out.push({ kind: 'comment', start, end: i })
-      continue
-    }
-    i++
   }
   return out
 }

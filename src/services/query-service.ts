@@ -4,7 +4,7 @@
 import { AppError } from '../errors.js'
 import type { ProfileVariable, ProviderConfig, ResultSet } from '../models.js'
 import { assertProfileName, DEFAULT_PROFILE } from '../profiles/names.js'
-import { referencedProviders } from '../profiles/referenced.js'
+import { providersToPull, referencedProviders } from '../profiles/referenced.js'
 import {
   assertPlaceholdersInCode,
   findPlaceholders,
@@ -39,8 +39,10 @@ export interface ExecuteOptions {
 export interface PreparedQuery {
   statement: string
   kind: ReturnType<typeof statementKind>
-  /** Providers referenced by the text, in order of appearance. */
+  /** Providers whose resources the text queries or changes (they get credentials), sorted. */
   providers: string[]
+  /** Providers to pull first: those, and the one a metadata statement names (DESCRIBE aws....). */
+  pull: string[]
   /** provider -> chosen profile, for every referenced provider. */
   profiles: Record<string, string>
   mappings: ProviderConfig[]
@@ -113,6 +115,7 @@ export class QueryService {
       statement,
       kind,
       providers,
+      pull: providersToPull(masked),
       profiles,
       mappings: loaded.flatMap((l) => l.mappings),
     }
@@ -130,7 +133,7 @@ export class QueryService {
     const prepared = await this.prepare(queryText, opts.profiles)
     const { statement, kind } = prepared
     const { runner, credentials, logger } = this.deps
-    const pulled = [...new Set([...prepared.providers, ...(provider ? [provider] : [])])]
+    const pulled = [...new Set([...prepared.pull, ...(provider ? [provider] : [])])]
     await Promise.all(pulled.map((p) => ensureProvider(runner, p, { logger, signal: opts.signal })))
     const env = needsCredentials(kind) ? await credentials.resolveProviderEnv(prepared.mappings) : {}
     const result = await runner.run(statement, { env, signal: opts.signal, timeoutMs: opts.timeoutMs })
