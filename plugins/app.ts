@@ -54,7 +54,7 @@ export async function buildApp(config: Config, opts: BuildAppOptions = {}): Prom
     frameworkErrors: frameworkErrorHandler,
   })
   // "Run now" without a workspace: the runner as a child process, given the app's settings and,
-  // resolved at click time, the credentials of the query's provider (through its env only).
+  // resolved at click time, the credentials of the query's providers (through its env only).
   const launchLocalRun =
     opts.launchLocalRun ??
     createLocalRunLauncher({
@@ -63,7 +63,9 @@ export async function buildApp(config: Config, opts: BuildAppOptions = {}): Prom
       runEnv: async (schedule) => {
         const query = await app.db.getQuery(schedule.query_id)
         if (!query) return {}
-        return app.credentials.resolveProviderEnv(await app.db.getProviderConfigFor(query.provider))
+        // Every provider the text references, default profiles, under profile-qualified names.
+        const prepared = await app.queries.prepare(query.query_text)
+        return app.credentials.resolveRunnerEnv(prepared.mappings)
       },
       log: app.log,
       cwd: projectRoot,

@@ -98,3 +98,36 @@ COMMENT ON COLUMN stackql_inventory.inventory_runs.row_count IS 'Rows the run wr
 COMMENT ON COLUMN stackql_inventory.inventory_runs.started_at IS 'When the run started (UTC).';
 COMMENT ON COLUMN stackql_inventory.inventory_runs.finished_at IS 'When the run finished (NULL while running).';
 COMMENT ON COLUMN stackql_inventory.inventory_runs.duration_seconds IS 'Run time in seconds (NULL while running).';
+-- profiles: a profile is a named credential set of one provider (aws/prod, aws/staging). Every
+-- mapping belongs to one profile; rows made by the previous version become profile 'default'.
+-- A provider has at most one mapping per env var AND profile (was: per env var).
+ALTER TABLE stackql_app.provider_config ADD COLUMN IF NOT EXISTS profile text NOT NULL DEFAULT 'default';
+ALTER TABLE stackql_app.provider_config DROP CONSTRAINT IF EXISTS provider_config_unique;
+DO $$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_constraint
+                 WHERE conrelid = 'stackql_app.provider_config'::regclass
+                   AND conname = 'provider_config_profile_unique') THEN
+    ALTER TABLE stackql_app.provider_config
+      ADD CONSTRAINT provider_config_profile_unique UNIQUE (provider, profile, env_var_name);
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM pg_constraint
+                 WHERE conrelid = 'stackql_app.provider_config'::regclass
+                   AND conname = 'provider_config_profile_name') THEN
+    ALTER TABLE stackql_app.provider_config
+      ADD CONSTRAINT provider_config_profile_name CHECK (profile ~ '^[a-z0-9][a-z0-9_-]{0,39}$');
+  END IF;
+END $$;
+
+-- profiles: plain, non-secret values of a profile used in query text as {{ name }}
+-- (e.g. regions = us-east-1, eu-west-1). Never secrets: they are shown on the Providers page.
+CREATE TABLE IF NOT EXISTS stackql_app.profile_variables (
+  id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  provider   text        NOT NULL CHECK (provider ~ '^[a-z][a-z0-9_]{0,62}$'),
+  profile    text        NOT NULL DEFAULT 'default' CHECK (profile ~ '^[a-z0-9][a-z0-9_-]{0,39}$'),
+  name       text        NOT NULL CHECK (name ~ '^[A-Za-z_][A-Za-z0-9_]{0,63}$'),
+  value      text        NOT NULL CHECK (length(value) BETWEEN 1 AND 4000),
+  created_by text        NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  CONSTRAINT profile_variables_unique UNIQUE (provider, profile, name)
+);

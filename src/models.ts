@@ -9,6 +9,10 @@ export const ENV_VAR_PATTERN = '^[A-Za-z_][A-Za-z0-9_]{0,127}$'
 /** Databricks secret scope and key names. */
 export const SECRET_NAME_PATTERN = '^[A-Za-z0-9_.-]{1,128}$'
 export const PROVIDER_PATTERN = '^[a-z][a-z0-9_]{0,62}$'
+/** A profile of a provider (aws/prod): lower-case letters, digits, _ and -, at most 40 characters. */
+export const PROFILE_PATTERN = '^[a-z0-9][a-z0-9_-]{0,39}$'
+/** A profile variable's name, as used in query text: {{ regions }}. */
+export const VARIABLE_NAME_PATTERN = '^[A-Za-z_][A-Za-z0-9_]{0,63}$'
 
 /** A row id as it may appear in a URL: a positive integer that JavaScript holds exactly. */
 export const Id = Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })
@@ -19,7 +23,8 @@ export const QueryInput = Type.Object({
   name: Type.String({ minLength: 1, maxLength: 200 }),
   description: Type.String({ maxLength: 2000, default: '' }),
   query_text: Type.String({ minLength: 1, maxLength: 100_000 }),
-  provider: Type.String({ pattern: PROVIDER_PATTERN }),
+  /** The first provider the text references, or '' (SHOW, REGISTRY, ...): derived, kept for compatibility. */
+  provider: Type.String({ pattern: '^([a-z][a-z0-9_]{0,62})?$' }),
 })
 export type QueryInput = Static<typeof QueryInput>
 
@@ -61,14 +66,27 @@ export interface ScheduleView extends Schedule {
 
 export const ProviderConfigInput = Type.Object({
   provider: Type.String({ pattern: PROVIDER_PATTERN }),
+  /** The profile the mapping belongs to; 'default' when not given. */
+  profile: Type.Optional(Type.String({ pattern: PROFILE_PATTERN })),
   env_var_name: Type.String({ pattern: ENV_VAR_PATTERN }),
   secret_scope: Type.String({ pattern: SECRET_NAME_PATTERN }),
   secret_key: Type.String({ pattern: SECRET_NAME_PATTERN }),
 })
 export type ProviderConfigInput = Static<typeof ProviderConfigInput>
 
+/** A mapping row. `profile` is always set on rows read from the database ('default' for older rows). */
 export interface ProviderConfig extends ProviderConfigInput {
   id: number
+  created_by: string
+  created_at: Date
+}
+
+export interface ProfileVariable {
+  id: number
+  provider: string
+  profile: string
+  name: string
+  value: string
   created_by: string
   created_at: Date
 }

@@ -14,7 +14,7 @@ t.test('the schema applies twice without error and keeps existing rows', async (
     await sql`select table_name from information_schema.tables where table_schema = 'stackql_app' order by 1`
   t.same(
     tables.map((r) => r.table_name),
-    ['provider_config', 'queries', 'runs', 'schedules'],
+    ['profile_variables', 'provider_config', 'queries', 'runs', 'schedules'],
   )
 })
 

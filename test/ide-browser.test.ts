@@ -60,7 +60,6 @@ t.test('the IDE, as a person uses it', { skip }, async (t) => {
   await screenshot('ide-empty')
 
   await t.test('type a query, Ctrl+Enter: the rows with count and time', async (t) => {
-    await page.selectOption('#provider', 'github')
     await typeQuery(REPOS)
     t.equal(await editorText(), REPOS, 'the editor holds what was typed')
     await page.keyboard.press('Control+Enter')
@@ -105,12 +104,11 @@ t.test('the IDE, as a person uses it', { skip }, async (t) => {
     await screenshot('ide-saved')
 
     await typeQuery('SHOW PROVIDERS')
-    await page.selectOption('#provider', '')
     await page.reload()
     await page.locator('#editor[data-state="ready"]').waitFor()
     await page.locator('.load-query', { hasText: 'Org repos' }).click()
     t.equal(await editorText(), REPOS, 'the saved text is in the editor')
-    t.equal(await page.inputValue('#provider'), 'github', 'and its provider is selected')
+    await page.getByLabel('Profile for github').waitFor() // the picker follows the loaded text
 
     const item = page.locator('.library-item', { hasText: 'Org repos' })
     await item.getByRole('button', { name: 'Delete Org repos' }).click()
@@ -175,7 +173,6 @@ t.test('the IDE, as a person uses it', { skip }, async (t) => {
       .locator('.chat-assistant:not(.streaming)', { hasText: 'You asked: Explain this StackQL query' })
       .waitFor()
 
-    await page.selectOption('#provider', 'github')
     await page.keyboard.press('Control+Enter')
     await page.locator('#row-count').waitFor()
     await page.getByRole('button', { name: 'Interpret Results' }).click()
@@ -201,7 +198,6 @@ t.test('the IDE, as a person uses it', { skip }, async (t) => {
   })
 
   await t.test('a 50,000-row result shows its first page and downloads a CSV with all rows', async (t) => {
-    await page.selectOption('#provider', 'stackql_test')
     await typeQuery("SELECT * FROM stackql_test.util.rows WHERE count = '50000'")
     await page.keyboard.press('Control+Enter')
     await page.locator('#showing').waitFor({ timeout: 60_000 })

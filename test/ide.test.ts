@@ -127,11 +127,9 @@ t.test('the IDE page lists the mapped providers and the saved queries, escaped',
   t.equal(page.statusCode, 200)
   t.match(
     page.body,
-    /<option value="cloudflare" selected>cloudflare<\/option>/,
-    'the first mapped provider is preselected',
+    /<div id="profile-picker"[^>]*hx-post="\/profiles\/picker" hx-trigger="querytext delay:400ms"/,
   )
-  t.match(page.body, /<option value="github">github<\/option>/, "a saved query's provider stays selectable")
-  t.match(page.body, /\(none — SHOW, REGISTRY, DESCRIBE\)/)
+  t.match(page.body, /Credentials follow the query: no provider referenced yet/)
   t.notMatch(page.body, /<img src=x/)
   t.match(page.body, /&lt;img src=x onerror=alert\(1\)&gt;/)
   t.match(page.body, /data-query-text="SELECT name FROM github.repos.repos WHERE org = &#39;stackql&#39;"/)
@@ -209,6 +207,12 @@ t.test('an empty editor and several statements are refused with a message', asyn
   const badProvider = await run('SHOW PROVIDERS', 'No Such')
   t.equal(badProvider.statusCode, 400)
   t.match(badProvider.body, /is not a provider name/)
+  const badProfile = await (await tab()).form('POST', '/run', {
+    query_text: 'SHOW PROVIDERS',
+    profile: 'aws/Not Valid',
+  })
+  t.equal(badProfile.statusCode, 400)
+  t.match(badProfile.body, /is not a profile name/)
 })
 
 t.test('statements without rows show their message', async (t) => {
@@ -342,9 +346,11 @@ t.test('saving a query validates in the dialog, then refreshes the library', asy
   })
   t.equal(noName.statusCode, 400)
   t.match(noName.body, /id="error-message"[^>]*>\s*Give the query a name./)
-  const noProvider = await form('POST', '/queries', { name: 'x', query_text: 'SHOW PROVIDERS', provider: '' })
-  t.equal(noProvider.statusCode, 400)
-  t.match(noProvider.body, /Choose a provider in the toolbar before saving/)
+  const noProvider = await form('POST', '/queries', { name: 'no provider', query_text: 'SHOW PROVIDERS' })
+  t.equal(noProvider.statusCode, 201, 'a query that names no provider is saved with provider ""')
+  const noProviderRow = (await app.db.getQueries()).find((q) => q.name === 'no provider')
+  t.equal(noProviderRow?.provider, '')
+  await app.db.deleteQuery(noProviderRow!.id)
   const noText = await form('POST', '/queries', { name: 'x', query_text: '  ', provider: 'github' })
   t.match(noText.body, /The editor is empty/)
 
@@ -352,13 +358,13 @@ t.test('saving a query validates in the dialog, then refreshes the library', asy
     name: 'GitHub repos',
     description: 'all repos',
     query_text: "SELECT name FROM github.repos.repos WHERE org = 'stackql'",
-    provider: 'github',
+    provider: 'aws',
   })
   t.equal(saved.statusCode, 201)
   t.match(saved.body, /^<aside id="saved-queries"/)
   t.match(saved.body, /class="library-item just-saved"[\s\S]*GitHub repos/)
   const stored = (await app.db.getQueries()).find((q) => q.name === 'GitHub repos')
-  t.equal(stored?.provider, 'github')
+  t.equal(stored?.provider, 'github', 'derived from the text, whatever the form said')
   t.equal(stored?.created_by, app.config.localUserEmail, 'created by the signed-in user')
 
   const page = await tab()
@@ -633,3 +639,49 @@ t.test('the IDE page ships under 200 KB of gzipped JavaScript, all from this ori
   const ide = await app.inject({ method: 'GET', url: '/static/js/ide.js' })
   t.ok(gzipSync(ide.rawPayload).length < 8 * 1024, 'the island stays small')
 })
+
+t.test(
+  'the profile picker lists, per provider the text references, its profiles; a run uses the pick',
+  async (t) => {
+    const made = await Promise.all([
+      app.db.saveProviderConfig(
+        {
+          provider: 'stackql_test',
+          profile: 'prod',
+          env_var_name: 'PICKED_CANARY_NAME',
+          secret_scope: 'team',
+          secret_key: 'x',
+        },
+        'me@example.com',
+      ),
+      app.db.setProfileVariable(
+        { provider: 'stackql_test', profile: 'prod', name: 'n', value: '2' },
+        'me@example.com',
+      ),
+    ])
+    t.teardown(async () => {
+      await app.db.deleteProviderConfig(made[0].id)
+      await app.db.deleteProfileVariable(made[1].id)
+    })
+    const { form } = await tab()
+    const text =
+      "SELECT r.name FROM github.repos.repos r JOIN stackql_test.util.rows x ON x.count = {{ n }} WHERE r.org = 'stackql'"
+    const picker = await form('POST', '/profiles/picker', { query_text: text, profile: 'stackql_test/prod' })
+    t.equal(picker.statusCode, 200)
+    t.match(picker.body, /^<div id="profile-picker"/)
+    t.match(
+      picker.body,
+      /<select id="profile-github" name="profile" aria-label="Profile for github">\s*<option value="github\/default" selected>default<\/option>\s*<\/select>/,
+    )
+    t.match(picker.body, /<option value="stackql_test\/prod" selected>prod<\/option>/)
+    t.match(picker.body, /<option value="stackql_test\/default">default<\/option>/)
+    const none = await form('POST', '/profiles/picker', { query_text: 'SHOW PROVIDERS' })
+    t.match(none.body, /no provider referenced yet/)
+    const missing = await form('POST', '/run', { query_text: text })
+    t.equal(missing.statusCode, 400, 'the default profile of stackql_test has no variable n')
+    t.match(
+      missing.body,
+      /uses \{\{ n \}\}, but that variable is not defined for github\/default, stackql_test\/default/,
+    )
+  },
+)

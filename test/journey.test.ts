@@ -291,7 +291,6 @@ if (!hasChromium) {
     })
 
     await step('3. IDE: Ctrl+Enter runs it with the mapped credentials: one row', async (t) => {
-      await page.selectOption('#provider', 'aws')
       await page.locator('#editor textarea').focus()
       await page.keyboard.press('Control+Enter')
       await page.locator('#row-count').waitFor({ timeout: 60_000 })

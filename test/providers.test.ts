@@ -56,16 +56,7 @@ t.test('the page explains the empty state and offers the providers and their var
     /<input id="mapping-scope" name="secret_scope" value="stackql-inventory"/,
     'default scope',
   )
-  for (const p of [
-    'aws',
-    'azure',
-    'google',
-    'databricks',
-    'github',
-    'cloudflare',
-    'databricks_account',
-    'okta',
-  ]) {
+  for (const p of ['aws', 'azure', 'google', 'github', 'cloudflare', 'databricks_account', 'okta']) {
     t.match(res.body, `<option value="${p}"></option>`, `provider ${p} suggested`)
   }
   t.match(res.body, /data-env-vars="\{&quot;aws&quot;:\[&quot;AWS_ACCESS_KEY_ID&quot;/)
@@ -219,13 +210,16 @@ t.test('in local development the check reads the app environment, and the page s
   )
   const unset = await as('jane@example.com', 'POST', '/providers', {
     ...AWS_KEY,
-    env_var_name: 'STACKQL_SURELY_UNSET_TEST_VARIABLE',
+    env_var_name: 'SURELY_UNSET_TEST_VARIABLE',
   })
   t.equal(unset.statusCode, 422)
-  t.match(unset.body, /Environment variable STACKQL_SURELY_UNSET_TEST_VARIABLE .* is not set/)
+  t.match(unset.body, /Environment variable SURELY_UNSET_TEST_VARIABLE .* is not set/)
   t.same(await app.db.getProviderConfig(), [])
-  // PATH is set in this process (the app's own environment here), though no secret of that name exists.
-  const set = await as('jane@example.com', 'POST', '/providers', { ...AWS_KEY, env_var_name: 'PATH' })
+  // TEST_DATABASE_URL is set in this process (the app's own environment here), though no secret of that name exists.
+  const set = await as('jane@example.com', 'POST', '/providers', {
+    ...AWS_KEY,
+    env_var_name: 'TEST_DATABASE_URL',
+  })
   t.equal(set.statusCode, 200)
   t.equal((await app.db.getProviderConfig()).length, 1)
 })

@@ -5,7 +5,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyInstance } from 'fastify'
 import { Type } from 'typebox'
 import { AppError, isAppError } from '../../src/errors.js'
-import { IdParams, PROVIDER_PATTERN, type Query, type QueryInput } from '../../src/models.js'
+import { IdParams, type Query, type QueryInput } from '../../src/models.js'
+import { savedQueryProvider } from '../../src/profiles/referenced.js'
 
 const SaveBody = Type.Object({
   name: Type.Optional(Type.String({ maxLength: 10_000 })),
@@ -13,8 +14,6 @@ const SaveBody = Type.Object({
   query_text: Type.Optional(Type.String({ maxLength: 200_000 })),
   provider: Type.Optional(Type.String({ maxLength: 1000 })),
 })
-
-const PROVIDER = new RegExp(PROVIDER_PATTERN)
 
 /** Checks the dialog's fields with messages that say what to fix. */
 export function checkSaveInput(body: {
@@ -26,7 +25,6 @@ export function checkSaveInput(body: {
   const name = (body.name ?? '').trim()
   const description = (body.description ?? '').trim()
   const queryText = body.query_text ?? ''
-  const provider = (body.provider ?? '').trim()
   const fail = (message: string) => new AppError('VALIDATION', message)
   if (name === '') throw fail('Give the query a name.')
   if (name.length > 200) throw fail(`The name is too long (${name.length} characters, 200 at most).`)
@@ -35,12 +33,8 @@ export function checkSaveInput(body: {
   }
   if (queryText.trim() === '') throw fail('The editor is empty: write the query before saving it.')
   if (queryText.length > 100_000) throw fail('The query is too long to save (100,000 characters at most).')
-  if (provider === '') {
-    throw fail(
-      'Choose a provider in the toolbar before saving: a saved query runs with that provider when it is scheduled.',
-    )
-  }
-  if (!PROVIDER.test(provider)) throw fail(`"${provider}" is not a provider name.`)
+  // The provider column is derived from the text (the first provider it names, or ''), for compatibility.
+  const provider = savedQueryProvider(queryText)
   return { name, description, query_text: queryText, provider }
 }
 

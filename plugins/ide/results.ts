@@ -9,6 +9,7 @@ import { AppError, isAppError } from '../../src/errors.js'
 import { PROVIDER_PATTERN } from '../../src/models.js'
 import { formatCount } from '../../src/render/format.js'
 import type { QueryResult } from '../../src/services/query-service.js'
+import { ProfileField, pickedProfiles } from './profiles.js'
 import type { CachedResult, ResultCache } from './result-cache.js'
 import { csvChunks, formatElapsed, jsonChunks, resultPage } from './result-format.js'
 
@@ -19,6 +20,8 @@ export interface ResultsOptions {
 const RunBody = Type.Object({
   query_text: Type.String({ maxLength: 100_000 }),
   provider: Type.Optional(Type.String({ maxLength: 63 })),
+  /** The profile picker's selects: `provider/profile` each. */
+  profile: ProfileField,
 })
 
 const RESULT_FILE = /^([0-9a-f-]{36})(?:\.(csv|json))?$/
@@ -98,7 +101,11 @@ const results: FastifyPluginAsyncTypebox<ResultsOptions> = async (app, { cache }
     const controller = abortOnDisconnect(reply)
     let result: QueryResult
     try {
-      result = await app.queries.execute(queryText, provider || undefined, { signal: controller.signal })
+      const profiles = pickedProfiles(req.body.profile)
+      result = await app.queries.execute(queryText, provider || undefined, {
+        signal: controller.signal,
+        profiles,
+      })
     } catch (e) {
       if (!isAppError(e)) throw e
       if (controller.signal.aborted) {

@@ -1,19 +1,20 @@
-// The Provider Config area: which Databricks secret fills which environment variable of a StackQL
-// provider. Saving checks the secret exists first; "Test" resolves it into a StackQL child process
-// only (SHOW PROVIDERS) and reports pass/fail. No value ever reaches a page, and nothing is cached.
+// The Provider Config area: provider -> profiles -> mappings (which Databricks secret fills which
+// environment variable) and variables (plain values for {{ name }} in queries). Saving a mapping
+// checks its variable name and that the secret exists; "Test" resolves a profile's secrets into a
+// StackQL child process only (SHOW PROVIDERS). No value ever reaches a page; nothing is cached.
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import { AppError } from '../../src/errors.js'
 import { IdParams, type ProviderConfig, ProviderConfigInput } from '../../src/models.js'
-import { formatTime } from '../../src/render/format.js'
+import { assertCredentialEnvVar } from '../../src/profiles/env-names.js'
+import { DEFAULT_PROFILE } from '../../src/profiles/names.js'
 import { ALL_ENV_VARS, KNOWN_PROVIDERS, PROVIDER_ENV_VARS } from './catalog.js'
-
-interface SyncNote {
-  ok: boolean
-  text: string
-}
+import profileRoutes from './profiles.js'
+import { pageModel, rowOf, type SyncNote } from './view-model.js'
 
 /** What each field of the Add Mapping form must look like, in words. */
 const FIELD_RULES: Record<string, string> = {
+  profile:
+    'Profile: use 1-40 lower-case letters, digits, _ and -, starting with a letter or digit (e.g. prod, eu-west), or leave it empty for default.',
   provider:
     'Provider: use the StackQL provider name in lower case (letters, digits and underscores, starting with a letter), e.g. aws, google, github.',
   env_var_name:
@@ -24,24 +25,13 @@ const FIELD_RULES: Record<string, string> = {
     'Secret key: use 1-128 letters, digits, dashes, underscores and dots (the key inside the scope).',
 }
 
-function rowOf(m: ProviderConfig) {
-  return {
-    id: m.id,
-    provider: m.provider,
-    envVar: m.env_var_name,
-    scope: m.secret_scope,
-    createdBy: m.created_by,
-    createdAt: formatTime(m.created_at),
-    createdAtIso: m.created_at instanceof Date ? m.created_at.toISOString() : '',
-  }
-}
-
 /** Trims every field and lower-cases the provider, so " AWS " is taken as aws. */
 function normaliseForm(body: unknown): unknown {
   if (!body || typeof body !== 'object') return body
   const out: Record<string, unknown> = {}
   for (const [k, v] of Object.entries(body)) out[k] = typeof v === 'string' ? v.trim() : v
   if (typeof out.provider === 'string') out.provider = out.provider.toLowerCase()
+  if (out.profile === '' || out.profile === undefined) out.profile = DEFAULT_PROFILE
   return out
 }
 
@@ -62,8 +52,7 @@ const providers: FastifyPluginAsync = async (app) => {
   })
 
   async function mappings(highlight?: number, sync?: SyncNote) {
-    const list = await app.db.getProviderConfig()
-    return { mappings: list.map(rowOf), highlight, sync }
+    return pageModel(await app.db.getProviderProfiles(), highlight, sync)
   }
 
   /**
@@ -97,11 +86,14 @@ const providers: FastifyPluginAsync = async (app) => {
   const renderRow = (reply: FastifyReply, m: ProviderConfig, confirm: boolean) =>
     reply.render('providers/_row', { m: rowOf(m), confirm })
 
-  app.get('/', async (_req, reply) =>
-    reply.render(
+  app.get('/', async (_req, reply) => {
+    const model = await mappings()
+    const profileNames = [...new Set(model.providers.flatMap((p) => p.profiles.map((x) => x.profile)))].sort()
+    return reply.render(
       'providers/index',
       {
-        ...(await mappings()),
+        ...model,
+        profileNames,
         localDev: app.credentials.source === 'environment',
         defaultScope: app.config.secretScope,
         knownProviders: KNOWN_PROVIDERS,
@@ -109,8 +101,8 @@ const providers: FastifyPluginAsync = async (app) => {
         envVarsJson: JSON.stringify(PROVIDER_ENV_VARS),
       },
       { title: 'Providers' },
-    ),
-  )
+    )
+  })
 
   app.post<{ Body: ProviderConfigInput }>(
     '/',
@@ -123,26 +115,36 @@ const providers: FastifyPluginAsync = async (app) => {
     },
     async (req, reply) => {
       if (req.validationError) throw new AppError('VALIDATION', validationMessage(req))
+      const profile = req.body.profile ?? DEFAULT_PROFILE
       const input: ProviderConfigInput = {
         provider: req.body.provider,
+        profile,
         env_var_name: req.body.env_var_name,
         secret_scope: req.body.secret_scope,
         secret_key: req.body.secret_key,
       }
+      // Names that would change what the StackQL child or the runner does are refused (issue 12 #5).
+      assertCredentialEnvVar(input.provider, input.env_var_name)
       // A duplicate is reported before asking the workspace about the secret (the unique
       // constraint still guards against two saves racing).
       const existing = await app.db.getProviderConfigFor(input.provider)
-      if (existing.some((m) => m.env_var_name === input.env_var_name)) {
+      if (
+        existing.some(
+          (m) => m.env_var_name === input.env_var_name && (m.profile ?? DEFAULT_PROFILE) === profile,
+        )
+      ) {
         throw new AppError(
           'CONFLICT',
-          `Provider ${input.provider} already has a mapping for ${input.env_var_name}. Delete it first to change it.`,
+          profile === DEFAULT_PROFILE
+            ? `Provider ${input.provider} already has a mapping for ${input.env_var_name}. Delete it first to change it.`
+            : `Profile ${input.provider}/${profile} already has a mapping for ${input.env_var_name}. Delete it first to change it.`,
         )
       }
       // Nothing is saved unless the secret exists (names scope and key, never a value).
       await app.credentials.checkMapping(input)
       const saved = await app.db.saveProviderConfig(input, req.user)
       req.log.info(
-        { provider: saved.provider, envVar: saved.env_var_name, id: saved.id },
+        { provider: saved.provider, profile: saved.profile, envVar: saved.env_var_name, id: saved.id },
         'provider mapping added',
       )
       return reply.render(
@@ -174,6 +176,8 @@ const providers: FastifyPluginAsync = async (app) => {
     const result = await app.queries.testMapping(m)
     return reply.render('providers/_test-result', { id: m.id, ok: result.ok, message: result.message })
   })
+
+  await app.register(profileRoutes, { render: mappings })
 }
 
 export default providers

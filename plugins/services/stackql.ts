@@ -25,6 +25,7 @@ export default fp(
         runner,
         credentials,
         loadProviderConfig: (provider) => app.db.getProviderConfigFor(provider),
+        loadProfileVariables: (provider) => app.db.getProfileVariablesFor(provider),
         logger: app.log,
       }),
     )

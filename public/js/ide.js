@@ -6,7 +6,6 @@
   const form = $('run-form')
   if (!form) return
   const field = $('query-text')
-  const providerSelect = $('provider')
   const EDITOR_KEY = 'stackql.ide.editor'
   const CHAT_KEY = 'stackql.ide.chat'
   const token = () => document.querySelector('meta[name="csrf-token"]')?.getAttribute('content') ?? ''
@@ -40,22 +39,14 @@
 
   function syncField() {
     field.value = editor ? editor.getValue() : field.value
-    store(EDITOR_KEY, { text: field.value, provider: providerSelect.value })
+    store(EDITOR_KEY, { text: field.value })
   }
 
-  function setQuery(text, provider) {
+  function setQuery(text) {
     if (!editor) return
     editor.setValue(text, 1)
-    if (provider !== undefined) selectProvider(provider)
     syncField()
     editor.focus()
-  }
-
-  function selectProvider(provider) {
-    if (![...providerSelect.options].some((o) => o.value === provider)) {
-      providerSelect.add(new Option(provider, provider))
-    }
-    providerSelect.value = provider
   }
 
   try {
@@ -84,9 +75,7 @@
   } catch (e) {
     editorFailed(e?.message)
   }
-  if (saved?.provider !== undefined && saved.provider !== '') selectProvider(saved.provider)
   if (editor) field.value = editor.getValue()
-  providerSelect.addEventListener('change', syncField)
 
   // ---- run, cancel, clear ---------------------------------------------------------------------------
   const running = () => form.classList.contains('htmx-request')
@@ -132,7 +121,7 @@
   document.addEventListener('click', (evt) => {
     const loadBtn = evt.target.closest?.('.load-query')
     if (loadBtn) {
-      setQuery(loadBtn.dataset.queryText ?? '', loadBtn.dataset.provider ?? '')
+      setQuery(loadBtn.dataset.queryText ?? '')
       return
     }
     const item = evt.target.closest?.('.library-item')

@@ -2,6 +2,7 @@
 // runs) and the inventory catalog. All SQL of the app lives in src/db/.
 import { AppError } from '../errors.js'
 import type {
+  ProfileVariable,
   ProviderConfig,
   ProviderConfigInput,
   Query,
@@ -11,9 +12,11 @@ import type {
   ScheduleView,
 } from '../models.js'
 import { assertIdentifierShape, assertTargetSchema, INVENTORY_SCHEMA } from './identifiers.js'
+import * as profiles from './profiles.js'
 import { ReadCache } from './read-cache.js'
 import { RunsAndInventory } from './runs-inventory.js'
 
+export type { ProviderProfiles } from './profiles.js'
 export type { RunStart } from './runs-inventory.js'
 
 export type SchedulePatch = Partial<
@@ -22,7 +25,7 @@ export type SchedulePatch = Partial<
 
 /** How long another process's change to the saved queries or provider mappings may take to show. */
 export const LIST_MAX_AGE_MS = 2000
-type ListKey = 'queries' | 'providers'
+type ListKey = 'queries' | 'providers' | 'profiles'
 
 function assertId(id: unknown, what: string): number {
   if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 1) {
@@ -191,20 +194,15 @@ export class DbService extends RunsAndInventory {
     })
   }
 
-  // ---- provider config -----------------------------------------------------------------------
+  // ---- provider config (mappings of profiles, profile variables: SQL in profiles.ts) ---------
 
   async getProviderConfig(): Promise<ProviderConfig[]> {
-    return this.use(
-      (sql) =>
-        sql<ProviderConfig[]>`select * from stackql_app.provider_config order by provider, env_var_name`,
-    )
+    return this.use((sql) => profiles.allMappings(sql))
   }
 
+  /** Every mapping of one provider, of all its profiles (callers pick the profile). */
   async getProviderConfigFor(provider: string): Promise<ProviderConfig[]> {
-    return this.use(
-      (sql) => sql<ProviderConfig[]>`
-        select * from stackql_app.provider_config where provider = ${provider} order by env_var_name`,
-    )
+    return this.use((sql) => profiles.mappingsOf(sql, provider))
   }
 
   async getProviderConfigById(id: number): Promise<ProviderConfig | null> {
@@ -215,7 +213,7 @@ export class DbService extends RunsAndInventory {
     )
   }
 
-  /** Distinct providers that have at least one credential mapping (the IDE's provider select). */
+  /** Distinct providers that have at least one credential mapping. */
   async getProviders(): Promise<string[]> {
     return this.cachedList('providers', () =>
       this.use(async (sql) =>
@@ -228,24 +226,55 @@ export class DbService extends RunsAndInventory {
     )
   }
 
+  /**
+   * Every provider with its profiles, mappings and variables (the Providers page, the IDE picker).
+   * Shared and frozen (the outer list and its rows): copy before changing.
+   */
+  async getProviderProfiles(): Promise<profiles.ProviderProfiles[]> {
+    return this.cachedList('profiles', () => this.use((sql) => profiles.providerProfiles(sql)))
+  }
+
+  async getProfileVariablesFor(provider: string): Promise<ProfileVariable[]> {
+    return this.use((sql) => profiles.variablesOf(sql, provider))
+  }
+
+  async getProfileVariableById(id: number): Promise<ProfileVariable | null> {
+    if (!Number.isSafeInteger(id) || id < 1) return Promise.resolve(null)
+    return this.use((sql) => profiles.variableById(sql, id))
+  }
+
   async saveProviderConfig(input: ProviderConfigInput, createdBy: string): Promise<ProviderConfig> {
-    return this.changing(['providers'], () =>
-      this.use(async (sql) => {
-        const [row] = await sql<ProviderConfig[]>`
-        insert into stackql_app.provider_config (provider, env_var_name, secret_scope, secret_key, created_by)
-        values (${input.provider}, ${input.env_var_name}, ${input.secret_scope}, ${input.secret_key}, ${createdBy})
-        returning *`
-        return row!
-      }),
+    const row = { ...input, profile: input.profile ?? 'default' }
+    return this.changing(['providers', 'profiles'], () =>
+      this.use((sql) => profiles.insertMapping(sql, row, createdBy)),
     )
   }
 
   async deleteProviderConfig(id: number): Promise<void> {
     assertId(id, 'Provider mapping')
-    return this.changing(['providers'], () =>
+    return this.changing(['providers', 'profiles'], () =>
       this.use(async (sql) => {
         const deleted = await sql`delete from stackql_app.provider_config where id = ${id}`
         if (deleted.count === 0) throw new AppError('NOT_FOUND', `Provider mapping ${id} does not exist.`)
+      }),
+    )
+  }
+
+  /** Sets (adds or replaces) a profile variable. Names and values are checked by the caller. */
+  async setProfileVariable(
+    v: Pick<ProfileVariable, 'provider' | 'profile' | 'name' | 'value'>,
+    createdBy: string,
+  ): Promise<ProfileVariable> {
+    return this.changing(['profiles'], () => this.use((sql) => profiles.upsertVariable(sql, v, createdBy)))
+  }
+
+  async deleteProfileVariable(id: number): Promise<void> {
+    assertId(id, 'Profile variable')
+    return this.changing(['profiles'], () =>
+      this.use(async (sql) => {
+        if ((await profiles.deleteVariable(sql, id)) === 0) {
+          throw new AppError('NOT_FOUND', `Profile variable ${id} does not exist.`)
+        }
       }),
     )
   }

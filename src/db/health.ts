@@ -91,10 +91,13 @@ export class DbHealth {
           { cause: e },
         )
       }
-      if (err.constraint_name === 'provider_config_unique') {
+      if (
+        err.constraint_name === 'provider_config_unique' ||
+        err.constraint_name === 'provider_config_profile_unique'
+      ) {
         return new AppError(
           'CONFLICT',
-          'That provider already has a mapping for this environment variable. Delete it first to change it.',
+          'That profile of the provider already has a mapping for this environment variable. Delete it first to change it.',
           { cause: e },
         )
       }

@@ -181,29 +181,25 @@ function select(p) {
       p.punct(')')
       items.push({ count: true, as: alias(p) ?? 'count(*)' })
     } else {
-      const name = p.ident()
-      items.push({ column: name, as: alias(p) ?? name })
+      const [qualifier, name] = qualified(p)
+      items.push({ column: name, qualifier, as: alias(p) ?? name })
     }
   } while (p.optPunct(','))
   p.kw('FROM')
   const path = p.path(3)
   if (path.length !== 3) p.fail()
-  const where = []
-  if (p.optKw('WHERE')) {
-    do {
-      const column = p.ident()
-      if (p.optKw('IN')) {
-        p.punct('(')
-        const values = [p.literal()]
-        while (p.optPunct(',')) values.push(p.literal())
-        p.punct(')')
-        where.push({ column, values })
-      } else {
-        p.punct('=')
-        where.push({ column, values: [p.literal()] })
-      }
-    } while (p.optKw('AND'))
+  // JOIN (multi-provider queries): FROM p.s.r a [INNER] JOIN p.s.r b ON a.x = b.y [AND b.c = 'v'] ...
+  const from = sourceAlias(p)
+  const joins = []
+  while (p.optKw('INNER') || p.isKw('JOIN')) {
+    p.kw('JOIN')
+    const jpath = p.path(3)
+    if (jpath.length !== 3) p.fail()
+    const jalias = sourceAlias(p)
+    p.kw('ON')
+    joins.push({ path: jpath, alias: jalias, on: conditions(p) })
   }
+  const where = p.optKw('WHERE') ? conditions(p) : []
   const groupBy = []
   if (p.optKw('GROUP')) {
     p.kw('BY')
@@ -217,7 +213,43 @@ function select(p) {
   }
   let limit
   if (p.optKw('LIMIT')) limit = Number(p.literal())
-  return { kind: 'select', items, path, where, groupBy, orderBy, limit }
+  return { kind: 'select', items, path, alias: from, joins, where, groupBy, orderBy, limit }
+}
+
+const CLAUSE_WORDS = new Set(['WHERE', 'JOIN', 'INNER', 'ON', 'GROUP', 'ORDER', 'LIMIT', 'AND'])
+
+function sourceAlias(p) {
+  if (p.optKw('AS')) return p.ident()
+  const tok = p.peek()
+  return tok?.t === 'id' && !CLAUSE_WORDS.has(tok.v.toUpperCase()) ? p.ident() : undefined
+}
+
+/** `col` or `alias.col` -> [alias | undefined, col] */
+function qualified(p) {
+  const first = p.ident()
+  return p.optPunct('.') ? [first, p.ident()] : [undefined, first]
+}
+
+function conditions(p) {
+  const out = []
+  do {
+    const [qualifier, column] = qualified(p)
+    if (p.optKw('IN')) {
+      p.punct('(')
+      const values = [p.literal()]
+      while (p.optPunct(',')) values.push(p.literal())
+      p.punct(')')
+      out.push({ qualifier, column, values })
+    } else {
+      p.punct('=')
+      const tok = p.peek()
+      if (tok?.t === 'id') {
+        const [rq, rc] = qualified(p)
+        out.push({ qualifier, column, equals: { qualifier: rq, column: rc } })
+      } else out.push({ qualifier, column, values: [p.literal()] })
+    }
+  } while (p.optKw('AND'))
+  return out
 }
 
 function alias(p) {

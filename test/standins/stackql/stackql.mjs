@@ -4,6 +4,7 @@
 import { appendFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { catalog, OLDER_VERSION, PROVIDER_VERSION } from './fixtures.mjs'
+import { joinSelect } from './join.mjs'
 import { parse, SqlError } from './sql.mjs'
 
 // Flags taking a value (pystackql's defaults plus common global flags of the real CLI).
@@ -141,6 +142,7 @@ const byValue = (a, b) =>
   Number.isFinite(+a) && Number.isFinite(+b) ? a - b : String(a).localeCompare(String(b))
 
 async function select(stmt) {
+  if (stmt.joins.length) return joinSelect(stmt, { resource, QueryError, env, ctx })
   const r = resource(stmt.path)
   const params = Object.fromEntries(stmt.where.map((w) => [w.column, w.values]))
   if (r.required.some((p) => !params[p])) {
