@@ -65,3 +65,16 @@ CREATE TABLE IF NOT EXISTS stackql_app.runs (
 );
 CREATE INDEX IF NOT EXISTS runs_schedule_idx ON stackql_app.runs (schedule_id, started_at DESC);
 CREATE INDEX IF NOT EXISTS runs_target_idx ON stackql_app.runs (target_schema, target_table, started_at DESC);
+
+-- int-types: the source-key -> column mapping of each inventory table, written by the inventory
+-- writer in its transaction and reused on every run, so a key's values never move to another column.
+CREATE TABLE IF NOT EXISTS stackql_app.inventory_columns (
+  target_schema text    NOT NULL,
+  target_table  text    NOT NULL,
+  source_key    text    NOT NULL,
+  column_name   text    NOT NULL,
+  position      integer NOT NULL,
+  created_at    timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (target_schema, target_table, source_key),
+  CONSTRAINT inventory_columns_name_unique UNIQUE (target_schema, target_table, column_name)
+);

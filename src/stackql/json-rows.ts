@@ -1,0 +1,392 @@
+// A lossless, incremental parser for what `stackql exec --output json` prints: ONE top-level JSON
+// array of objects. JSON.parse would round numbers beyond 2^53 (and decimals a double cannot hold)
+// before anyone could type them; here a number token becomes a JS number only when that number has
+// exactly the token's value, otherwise it stays its raw token text (a string), everywhere in a row.
+//
+// Text is fed in chunks (`push`), complete rows come out as soon as their closing brace arrives, so
+// the same parser can sit on a stream. Each row's text is first scanned (strings skipped with
+// indexOf); a row without risky number tokens (fractions, exponents, 16+ digits) goes to the native
+// JSON.parse, the rest through the exact parser below.
+
+export class JsonRowsError extends Error {}
+
+type State = 'start' | 'element' | 'inElement' | 'afterElement' | 'done' | 'null'
+
+const WS = (c: number) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09
+
+export class JsonRowsParser {
+  /** Unconsumed text: from the start of an unfinished element, or what follows the last one. */
+  private buf = ''
+  private i = 0
+  private state: State = 'start'
+  /** After a comma: a row must follow (`,]` is an error). */
+  private expectElement = false
+  /** Where the current element starts in buf, its nesting depth, string state and risk. */
+  private elementStart = 0
+  private depth = 0
+  private inString = false
+  private risky = false
+  /** Inside a number token: how many digits it has so far (-1 outside one). */
+  private numberDigits = -1
+
+  /** True once the whole array (or `null`) has been read. */
+  get finished(): boolean {
+    return this.state === 'done'
+  }
+
+  /** Feeds more text; returns the elements it completed (whether they are objects is the caller's check). */
+  push(chunk: string): unknown[] {
+    this.buf += chunk
+    const out: unknown[] = []
+    this.scan(out)
+    // Keep only what an unfinished element still needs.
+    const keep = this.state === 'inElement' ? this.elementStart : this.i
+    if (keep > 0) {
+      this.buf = this.buf.slice(keep)
+      this.i -= keep
+      this.elementStart -= keep
+    }
+    return out
+  }
+
+  /** Ends the input; throws when the text was not one complete array. Empty input is no rows. */
+  end(): unknown[] {
+    const out = this.push('')
+    if (this.state === 'start') return out
+    if (this.state === 'null' && this.buf.trim() === 'null') {
+      this.state = 'done'
+      return out
+    }
+    if (this.state !== 'done') throw new JsonRowsError('the JSON array is not complete')
+    return out
+  }
+
+  private scan(out: unknown[]): void {
+    const s = this.buf
+    const n = s.length
+    let i = this.i
+    while (i < n) {
+      const c = s.charCodeAt(i)
+      switch (this.state) {
+        case 'start':
+          if (WS(c)) i++
+          else if (c === 0x5b) {
+            this.state = 'element'
+            i++
+          } else if (c === 0x6e) this.state = 'null'
+          else throw new JsonRowsError('not a JSON array')
+          break
+        case 'null': {
+          // `null` (zero rows), possibly split across chunks: completed at end().
+          const rest = s.slice(i).trimEnd()
+          if (!(rest.length <= 4 ? 'null'.startsWith(rest) : /^null\s+$/.test(s.slice(i)))) {
+            throw new JsonRowsError('not a JSON array')
+          }
+          this.i = i
+          return
+        }
+        case 'element':
+        case 'afterElement':
+          if (WS(c)) i++
+          else if (c === 0x5d) {
+            if (this.expectElement) throw new JsonRowsError('a comma before the closing bracket')
+            this.state = 'done'
+            i++
+          } else if (this.state === 'afterElement') {
+            if (c !== 0x2c) throw new JsonRowsError(`unexpected ${JSON.stringify(s[i])} between rows`)
+            this.state = 'element'
+            this.expectElement = true
+            i++
+          } else {
+            this.state = 'inElement'
+            this.elementStart = i
+            this.depth = 0
+            this.inString = false
+            this.risky = false
+            this.numberDigits = -1
+          }
+          break
+        case 'inElement':
+          i = this.scanElement(s, i)
+          if ((this.state as State) === 'afterElement') {
+            const text = s.slice(this.elementStart, i)
+            out.push(this.risky ? parseExact(text) : parseNative(text))
+            this.expectElement = false
+            this.elementStart = i
+          }
+          break
+        case 'done':
+          if (WS(c)) i++
+          else throw new JsonRowsError(c === 0x5b ? 'several result sets' : 'text after the JSON array')
+          break
+      }
+    }
+    this.i = i
+  }
+
+  /** Advances through one element; sets state 'afterElement' where it ends. Returns the new index. */
+  private scanElement(s: string, from: number): number {
+    const n = s.length
+    let i = from
+    while (i < n) {
+      if (this.inString) {
+        const q = s.indexOf('"', i)
+        if (q < 0) return n
+        let b = q - 1
+        while (b >= this.elementStart && s.charCodeAt(b) === 0x5c) b--
+        i = q + 1
+        if ((q - 1 - b) % 2 === 0) this.inString = false
+        continue
+      }
+      const c = s.charCodeAt(i)
+      if (this.numberDigits >= 0) {
+        if (c >= 0x30 && c <= 0x39) {
+          if (++this.numberDigits > 15) this.risky = true
+          i++
+          continue
+        }
+        if (c === 0x2e || c === 0x65 || c === 0x45 || c === 0x2b || c === 0x2d) {
+          this.risky = true
+          i++
+          continue
+        }
+        this.numberDigits = -1
+      }
+      if (c === 0x22) {
+        this.inString = true
+        i++
+      } else if (c === 0x7b || c === 0x5b) {
+        this.depth++
+        i++
+      } else if (c === 0x7d || c === 0x5d) {
+        if (this.depth === 0) {
+          // A scalar element ended by the array's bracket.
+          this.state = 'afterElement'
+          return i
+        }
+        i++
+        if (--this.depth === 0) {
+          this.state = 'afterElement'
+          return i
+        }
+      } else if ((c >= 0x30 && c <= 0x39) || c === 0x2d) {
+        this.numberDigits = c === 0x2d ? 0 : 1
+        i++
+      } else if (this.depth === 0 && (c === 0x2c || WS(c))) {
+        // A scalar element (a number, true, null...) ends here; the caller reports "not an object".
+        this.state = 'afterElement'
+        return i
+      } else i++
+    }
+    return i
+  }
+}
+
+function parseNative(text: string): unknown {
+  try {
+    return JSON.parse(text)
+  } catch (e) {
+    throw new JsonRowsError((e as Error).message)
+  }
+}
+
+/** The exact parser: the same grammar as JSON.parse, numbers kept as text when a double would change them. */
+export function parseExact(text: string): unknown {
+  const p = { s: text, i: 0 }
+  const v = value(p)
+  skip(p)
+  if (p.i !== text.length) fail(p, 'unexpected text after a value')
+  return v
+}
+
+interface Cursor {
+  s: string
+  i: number
+}
+
+function fail(p: Cursor, what: string): never {
+  throw new JsonRowsError(`${what} at position ${p.i}`)
+}
+
+function skip(p: Cursor): void {
+  const s = p.s
+  while (p.i < s.length && WS(s.charCodeAt(p.i))) p.i++
+}
+
+function value(p: Cursor): unknown {
+  skip(p)
+  const s = p.s
+  const c = s.charCodeAt(p.i)
+  if (c === 0x22) return string(p)
+  if (c === 0x7b) {
+    p.i++
+    const o: Record<string, unknown> = {}
+    skip(p)
+    if (s.charCodeAt(p.i) === 0x7d) {
+      p.i++
+      return o
+    }
+    for (;;) {
+      skip(p)
+      if (s.charCodeAt(p.i) !== 0x22) fail(p, 'expected a property name')
+      const k = string(p)
+      skip(p)
+      if (s.charCodeAt(p.i) !== 0x3a) fail(p, 'expected a colon')
+      p.i++
+      const v = value(p)
+      // JSON.parse semantics: a later duplicate key wins; __proto__ is an ordinary key.
+      Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true })
+      skip(p)
+      const d = s.charCodeAt(p.i++)
+      if (d === 0x7d) return o
+      if (d !== 0x2c) fail(p, 'expected , or }')
+    }
+  }
+  if (c === 0x5b) {
+    p.i++
+    const a: unknown[] = []
+    skip(p)
+    if (s.charCodeAt(p.i) === 0x5d) {
+      p.i++
+      return a
+    }
+    for (;;) {
+      a.push(value(p))
+      skip(p)
+      const d = s.charCodeAt(p.i++)
+      if (d === 0x5d) return a
+      if (d !== 0x2c) fail(p, 'expected , or ]')
+    }
+  }
+  if (s.startsWith('true', p.i)) {
+    p.i += 4
+    return true
+  }
+  if (s.startsWith('false', p.i)) {
+    p.i += 5
+    return false
+  }
+  if (s.startsWith('null', p.i)) {
+    p.i += 4
+    return null
+  }
+  return number(p)
+}
+
+const NUMBER = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y
+
+function number(p: Cursor): number | string {
+  NUMBER.lastIndex = p.i
+  const m = NUMBER.exec(p.s)
+  if (!m || m[0] === '' || m[0] === '-') fail(p, 'unexpected character')
+  const token = m[0]
+  p.i += token.length
+  const n = Number(token)
+  return Number.isFinite(n) && sameValue(token, n) ? n : token
+}
+
+/** Whether the double `n` has exactly the decimal value written as `token`. */
+function sameValue(token: string, n: number): boolean {
+  if (n === 0) return /^-?0(\.0+)?([eE][+-]?[0-9]+)?$/.test(token)
+  return decimalOf(token) === decimalOf(exactText(n))
+}
+
+/** The exact decimal expansion of a double (its shortest text is not its exact value beyond 2^53). */
+function exactText(n: number): string {
+  if (Number.isInteger(n)) return BigInt(n).toString()
+  return String(n) // a non-integer's shortest text identifies it; compared against the token as decimals
+}
+
+/** Canonical decimal form: sign, digits without leading/trailing zeros, exponent of the first digit. */
+function decimalOf(t: string): string {
+  let s = t
+  let sign = ''
+  if (s[0] === '-') {
+    sign = '-'
+    s = s.slice(1)
+  }
+  let exp = 0
+  const e = s.search(/[eE]/)
+  if (e >= 0) {
+    exp = Number(s.slice(e + 1))
+    s = s.slice(0, e)
+  }
+  const dot = s.indexOf('.')
+  let digits = s
+  if (dot >= 0) {
+    digits = s.slice(0, dot) + s.slice(dot + 1)
+    exp += dot
+  } else exp += s.length
+  const lead = digits.match(/^0*/)![0].length
+  digits = digits.slice(lead).replace(/0+$/, '')
+  return `${sign}${digits}e${exp - lead}`
+}
+
+function string(p: Cursor): string {
+  const s = p.s
+  const start = ++p.i
+  const q = s.indexOf('"', start)
+  if (q < 0) fail(p, 'unterminated string')
+  const plain = s.slice(start, q)
+  // The common case: no escapes, no control characters.
+  if (plain.indexOf('\\') < 0 && !/[\u0000-\u001f]/.test(plain)) {
+    p.i = q + 1
+    return plain
+  }
+  let out = ''
+  let i = start
+  for (;;) {
+    const c = s.charCodeAt(i)
+    if (Number.isNaN(c)) fail(p, 'unterminated string')
+    if (c === 0x22) break
+    if (c < 0x20) {
+      p.i = i
+      fail(p, 'control character in a string')
+    }
+    if (c !== 0x5c) {
+      out += s[i]
+      i++
+      continue
+    }
+    const e = s[i + 1]
+    i += 2
+    switch (e) {
+      case '"':
+      case '\\':
+      case '/':
+        out += e
+        break
+      case 'b':
+        out += '\b'
+        break
+      case 'f':
+        out += '\f'
+        break
+      case 'n':
+        out += '\n'
+        break
+      case 'r':
+        out += '\r'
+        break
+      case 't':
+        out += '\t'
+        break
+      case 'u': {
+        const hex = s.slice(i, i + 4)
+        if (!/^[0-9a-fA-F]{4}$/.test(hex)) {
+          p.i = i
+          fail(p, 'bad \\u escape')
+        }
+        // Code units one by one: a surrogate pair written as two escapes becomes one character.
+        out += String.fromCharCode(Number.parseInt(hex, 16))
+        i += 4
+        break
+      }
+      default:
+        p.i = i - 1
+        fail(p, 'bad escape')
+    }
+  }
+  p.i = i + 1
+  return out
+}
