@@ -10,7 +10,10 @@ const Port = Type.String({ pattern: '^[0-9]{1,5}$', description: 'a TCP port num
 const Bool = Type.String({ pattern: '^(true|false|1|0|yes|no)$', description: 'true or false' })
 const Seconds = Type.String({ pattern: '^[0-9]+(\\.[0-9]+)?$', description: 'a number of seconds' })
 const NonEmpty = Type.String({ minLength: 1 })
-const Millis = Type.String({ pattern: '^[0-9]{1,9}$', description: 'a number of milliseconds (0 = no limit)' })
+const Millis = Type.String({
+  pattern: '^[0-9]{1,9}$',
+  description: 'a number of milliseconds (0 = no limit)',
+})
 
 /** Every variable the app understands. Unknown variables are ignored; known ones must be well-formed. */
 export const EnvSchema = Type.Object({

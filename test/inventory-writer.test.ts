@@ -2,8 +2,8 @@ import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import postgres from 'postgres'
 import t from 'tap'
-import type { Sql } from '../src/db/connect.js'
 import { legacyColumnNames, nameNewKeys } from '../src/db/column-names.js'
+import type { Sql } from '../src/db/connect.js'
 import { kindOf } from '../src/db/inventory-types.js'
 import { writeInventory } from '../src/db/inventory-writer.js'
 import { AppError } from '../src/errors.js'
@@ -41,10 +41,18 @@ t.test('column rules', async (t) => {
     const dup = nameNewKeys(['a_b', 'a-b', 'X'.repeat(70), 'x'.repeat(70), ''], new Set())
     t.equal(dup.get('a_b'), 'a_b', 'a valid name keeps it')
     t.match(dup.get('a-b'), /^a_b_[0-9a-f]{6}$/, 'a colliding key gets a suffix from its own hash')
-    t.equal(dup.get('X'.repeat(70)), 'x'.repeat(60), 'of two new keys with one name, the first in code-unit order gets it')
+    t.equal(
+      dup.get('X'.repeat(70)),
+      'x'.repeat(60),
+      'of two new keys with one name, the first in code-unit order gets it',
+    )
     t.match(dup.get('x'.repeat(70)), new RegExp(`^${'x'.repeat(53)}_[0-9a-f]{6}$`))
     t.match(dup.get(''), /^column_[0-9a-f]{6}$/)
-    t.same(legacyColumnNames(['a-b', 'a_b', '']), ['a_b', 'a_b_2', 'column_3'], "the previous version's naming")
+    t.same(
+      legacyColumnNames(['a-b', 'a_b', '']),
+      ['a_b', 'a_b_2', 'column_3'],
+      "the previous version's naming",
+    )
   })
   t.test(
     'value kinds: numbers as strings, booleans, ISO date-times, JSON, and what stays text',

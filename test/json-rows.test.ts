@@ -36,25 +36,28 @@ t.test('finding 2: tricky JSON parses exactly as JSON.parse does when no number 
   t.ok(Object.is(parseRows('[{"z": -0.0}]').rows[0]!.z, -0))
 })
 
-t.test('finding 2: numbers a double cannot hold exactly stay their token text, everywhere in a row', async (t) => {
-  const { rows } = parseRows(
-    '[{"id": 9007199254740993, "ok": 9007199254740992, "u64": 18446744073709551615, "neg": -9223372036854775809,' +
-      ' "long": 0.1000000000000000055511151231257827, "inf": 1e400, "tiny": 1e-400, "e": 1.5e300, "fine": 1e21,' +
-      ' "deep": {"a": [12345678901234567890, 1.25]}}]',
-  )
-  t.same(rows[0], {
-    id: '9007199254740993',
-    ok: 9007199254740992,
-    u64: '18446744073709551615',
-    neg: '-9223372036854775809',
-    long: '0.1000000000000000055511151231257827',
-    inf: '1e400',
-    tiny: '1e-400',
-    e: '1.5e300',
-    fine: 1e21,
-    deep: { a: ['12345678901234567890', 1.25] },
-  })
-})
+t.test(
+  'finding 2: numbers a double cannot hold exactly stay their token text, everywhere in a row',
+  async (t) => {
+    const { rows } = parseRows(
+      '[{"id": 9007199254740993, "ok": 9007199254740992, "u64": 18446744073709551615, "neg": -9223372036854775809,' +
+        ' "long": 0.1000000000000000055511151231257827, "inf": 1e400, "tiny": 1e-400, "e": 1.5e300, "fine": 1e21,' +
+        ' "deep": {"a": [12345678901234567890, 1.25]}}]',
+    )
+    t.same(rows[0], {
+      id: '9007199254740993',
+      ok: 9007199254740992,
+      u64: '18446744073709551615',
+      neg: '-9223372036854775809',
+      long: '0.1000000000000000055511151231257827',
+      inf: '1e400',
+      tiny: '1e-400',
+      e: '1.5e300',
+      fine: 1e21,
+      deep: { a: ['12345678901234567890', 1.25] },
+    })
+  },
+)
 
 t.test('finding 2: the parser gives the same rows whatever the chunks the text arrives in', async (t) => {
   const text = `[${TRICKY.join(',')}, {"big": 12345678901234567890, "x": "a\\\\\\"b"}]`
@@ -75,16 +78,30 @@ t.test('finding 2: the parser gives the same rows whatever the chunks the text a
   t.same(p.end(), [])
 })
 
-t.test('finding 2: what is not one JSON array of objects is refused with the same messages as before', async (t) => {
-  t.same(parseRows(''), { columns: [], rows: [] })
-  t.same(parseRows(' null \n'), { columns: [], rows: [] })
-  t.same(parseRows('[]'), { columns: [], rows: [] })
-  t.throws(() => parseRows('{"a":1}'), /not an array/)
-  t.throws(() => parseRows('[1,2]'), /not an object/)
-  t.throws(() => parseRows('[{"a":1}, "x"]'), /not an object/)
-  t.throws(() => parseRows('<html>'), /not JSON/)
-  t.throws(() => parseRows('[{"a":1}] [{"a":2}]'), /several result sets/)
-  for (const bad of ['[{"a":1},]', '[{"a":01}]', '[{"a":1', '[{"a":"x\ny"}]', '[{"a":"\\x"}]', '[{"a":tru}]', '[{"a":1}}', 'nul', '[{"a":-}]', '[{"a":.5}]']) {
-    t.throws(() => parseRows(bad), /not JSON/, bad)
-  }
-})
+t.test(
+  'finding 2: what is not one JSON array of objects is refused with the same messages as before',
+  async (t) => {
+    t.same(parseRows(''), { columns: [], rows: [] })
+    t.same(parseRows(' null \n'), { columns: [], rows: [] })
+    t.same(parseRows('[]'), { columns: [], rows: [] })
+    t.throws(() => parseRows('{"a":1}'), /not an array/)
+    t.throws(() => parseRows('[1,2]'), /not an object/)
+    t.throws(() => parseRows('[{"a":1}, "x"]'), /not an object/)
+    t.throws(() => parseRows('<html>'), /not JSON/)
+    t.throws(() => parseRows('[{"a":1}] [{"a":2}]'), /several result sets/)
+    for (const bad of [
+      '[{"a":1},]',
+      '[{"a":01}]',
+      '[{"a":1',
+      '[{"a":"x\ny"}]',
+      '[{"a":"\\x"}]',
+      '[{"a":tru}]',
+      '[{"a":1}}',
+      'nul',
+      '[{"a":-}]',
+      '[{"a":.5}]',
+    ]) {
+      t.throws(() => parseRows(bad), /not JSON/, bad)
+    }
+  },
+)

@@ -107,7 +107,10 @@ export function previewOf(result: ResultSet): Preview {
 }
 
 /** The stored key -> column mapping, for the detail panel: only the keys stored under another name. */
-export function columnMapOf(entries: ColumnMapEntry[]): { total: number; renamed: { key: string; column: string }[] } {
+export function columnMapOf(entries: ColumnMapEntry[]): {
+  total: number
+  renamed: { key: string; column: string }[]
+} {
   return {
     total: entries.length,
     renamed: entries

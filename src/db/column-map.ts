@@ -1,8 +1,9 @@
 // The stored source-key -> column mapping of each inventory table (stackql_app.inventory_columns):
 // read by the Inventory page, and read + extended by the writer inside its transaction so a key's
 // values stay in the same column run after run. Naming rules: column-names.ts.
-import type { Sql } from './connect.js'
+
 import { legacyColumnNames, nameNewKeys } from './column-names.js'
+import type { Sql } from './connect.js'
 
 export interface ColumnMapEntry {
   source_key: string

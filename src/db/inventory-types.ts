@@ -152,7 +152,12 @@ export function columnKind(k: ValueKind | null): ColumnKind | null {
   return k === 'int' ? 'bigint' : k
 }
 
-const NUMERIC_RANK: Partial<Record<ValueKind, true>> = { int: true, bigint: true, double: true, numeric: true }
+const NUMERIC_RANK: Partial<Record<ValueKind, true>> = {
+  int: true,
+  bigint: true,
+  double: true,
+  numeric: true,
+}
 
 /** The narrowest kind holding values of both kinds without loss. */
 export function joinKinds(a: ValueKind | null, b: ValueKind | null): ValueKind | null {
@@ -175,7 +180,8 @@ export function keepsKind(value: unknown, kind: ValueKind): boolean {
   if (value === null || value === undefined || value === '' || kind === 'text') return true
   if (kind === 'jsonb') return typeof value === 'object'
   if (kind === 'boolean') return typeof value === 'boolean' || value === 'true' || value === 'false'
-  if (kind === 'int' && typeof value === 'number') return Number.isInteger(value) && Math.abs(value) <= SAFE && !Object.is(value, -0)
+  if (kind === 'int' && typeof value === 'number')
+    return Number.isInteger(value) && Math.abs(value) <= SAFE && !Object.is(value, -0)
   return joinKinds(kind, valueKindOf(value)) === kind
 }
 

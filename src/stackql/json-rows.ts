@@ -5,8 +5,9 @@
 //
 // Text is fed in chunks (`push`), complete rows come out as soon as their closing brace arrives, so
 // the same parser can sit on a stream. Each row's text is first scanned (strings skipped with
-// indexOf); a row without risky number tokens (fractions, exponents, 16+ digits) goes to the native
-// JSON.parse, the rest through the exact parser below.
+// indexOf); rows without risky number tokens go to the native JSON.parse (consecutive ones in one
+// call), the rest through the exact parser below. Risky = an exponent, or more than 15 digits: a
+// decimal of at most 15 significant digits always comes back from a double unchanged (DBL_DIG).
 
 export class JsonRowsError extends Error {}
 
@@ -26,7 +27,7 @@ export class JsonRowsParser {
   private depth = 0
   private inString = false
   private risky = false
-  /** Inside a number token: how many digits it has so far (-1 outside one). */
+  /** Inside a number token: how many digits it has so far, leading zeros included (-1 outside one). */
   private numberDigits = -1
 
   /** True once the whole array (or `null`) has been read. */
@@ -65,6 +66,14 @@ export class JsonRowsParser {
     const s = this.buf
     const n = s.length
     let i = this.i
+    let batchStart = -1
+    let batchEnd = -1
+    const flush = () => {
+      if (batchStart < 0) return
+      const rows = parseNative(`[${s.slice(batchStart, batchEnd)}]`) as unknown[]
+      for (const r of rows) out.push(r)
+      batchStart = -1
+    }
     while (i < n) {
       const c = s.charCodeAt(i)
       switch (this.state) {
@@ -109,8 +118,15 @@ export class JsonRowsParser {
         case 'inElement':
           i = this.scanElement(s, i)
           if ((this.state as State) === 'afterElement') {
-            const text = s.slice(this.elementStart, i)
-            out.push(this.risky ? parseExact(text) : parseNative(text))
+            if (this.risky) {
+              flush()
+              out.push(parseExact(s.slice(this.elementStart, i)))
+            } else {
+              // Consecutive plain rows are parsed by ONE native JSON.parse call (the text between
+              // them is only commas and whitespace).
+              if (batchStart < 0) batchStart = this.elementStart
+              batchEnd = i
+            }
             this.expectElement = false
             this.elementStart = i
           }
@@ -121,6 +137,7 @@ export class JsonRowsParser {
           break
       }
     }
+    flush()
     this.i = i
   }
 
@@ -145,7 +162,11 @@ export class JsonRowsParser {
           i++
           continue
         }
-        if (c === 0x2e || c === 0x65 || c === 0x45 || c === 0x2b || c === 0x2d) {
+        if (c === 0x2e) {
+          i++
+          continue
+        }
+        if (c === 0x65 || c === 0x45 || c === 0x2b || c === 0x2d) {
           this.risky = true
           i++
           continue
@@ -322,6 +343,11 @@ function decimalOf(t: string): string {
   return `${sign}${digits}e${exp - lead}`
 }
 
+function hasControl(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) < 0x20) return true
+  return false
+}
+
 function string(p: Cursor): string {
   const s = p.s
   const start = ++p.i
@@ -329,7 +355,7 @@ function string(p: Cursor): string {
   if (q < 0) fail(p, 'unterminated string')
   const plain = s.slice(start, q)
   // The common case: no escapes, no control characters.
-  if (plain.indexOf('\\') < 0 && !/[\u0000-\u001f]/.test(plain)) {
+  if (plain.indexOf('\\') < 0 && !hasControl(plain)) {
     p.i = q + 1
     return plain
   }
