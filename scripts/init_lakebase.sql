@@ -130,4 +130,15 @@ CREATE TABLE IF NOT EXISTS stackql_app.profile_variables (
   created_by text        NOT NULL,
   created_at timestamptz NOT NULL DEFAULT now(),
   CONSTRAINT profile_variables_unique UNIQUE (provider, profile, name)
+-- int-types: the source-key -> column mapping of each inventory table, written by the inventory
+-- writer in its transaction and reused on every run, so a key's values never move to another column.
+CREATE TABLE IF NOT EXISTS stackql_app.inventory_columns (
+  target_schema text    NOT NULL,
+  target_table  text    NOT NULL,
+  source_key    text    NOT NULL,
+  column_name   text    NOT NULL,
+  position      integer NOT NULL,
+  created_at    timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (target_schema, target_table, source_key),
+  CONSTRAINT inventory_columns_name_unique UNIQUE (target_schema, target_table, column_name)
 );

@@ -10,6 +10,10 @@ const Port = Type.String({ pattern: '^[0-9]{1,5}$', description: 'a TCP port num
 const Bool = Type.String({ pattern: '^(true|false|1|0|yes|no)$', description: 'true or false' })
 const Seconds = Type.String({ pattern: '^[0-9]+(\\.[0-9]+)?$', description: 'a number of seconds' })
 const NonEmpty = Type.String({ minLength: 1 })
+const Millis = Type.String({
+  pattern: '^[0-9]{1,9}$',
+  description: 'a number of milliseconds (0 = no limit)',
+})
 
 /** Every variable the app understands. Unknown variables are ignored; known ones must be well-formed. */
 export const EnvSchema = Type.Object({
@@ -60,6 +64,8 @@ export const EnvSchema = Type.Object({
   STACKQL_DOWNLOAD_BASE_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
   STACKQL_QUERY_TIMEOUT_S: Type.Optional(Seconds),
   STACKQL_MAX_OUTPUT_MB: Type.Optional(Seconds),
+  INVENTORY_LOCK_TIMEOUT_MS: Type.Optional(Millis),
+  INVENTORY_STATEMENT_TIMEOUT_MS: Type.Optional(Millis),
   ANTHROPIC_MODEL: Type.Optional(NonEmpty),
   ANTHROPIC_BASE_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
   APP_PLUGINS: Type.Optional(Type.String()),
@@ -126,6 +132,8 @@ export interface Config {
     maxOutputBytes: number
   }
   anthropic: { model: string; baseURL?: string }
+  /** The inventory writer's limits: lock wait and per-statement time of a run's write (0 = no limit). */
+  inventoryWriter: { lockTimeoutMs: number; statementTimeoutMs: number }
   /** Module specifiers of extra Fastify plugins loaded by platform teams (APP_PLUGINS, comma-separated). */
   extensions: string[]
   localUserEmail: string
@@ -210,6 +218,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxOutputBytes: Math.round(Number(e.STACKQL_MAX_OUTPUT_MB ?? 256) * 1024 * 1024),
     },
     anthropic: { model: e.ANTHROPIC_MODEL ?? DEFAULT_ANTHROPIC_MODEL, baseURL: e.ANTHROPIC_BASE_URL },
+    inventoryWriter: {
+      lockTimeoutMs: Number(e.INVENTORY_LOCK_TIMEOUT_MS ?? 30_000),
+      statementTimeoutMs: Number(e.INVENTORY_STATEMENT_TIMEOUT_MS ?? 600_000),
+    },
     extensions: (e.APP_PLUGINS ?? '')
       .split(',')
       .map((s) => s.trim())

@@ -3,11 +3,20 @@
 // of its `<table>_mv` materialised view. Identifiers are validated by DbService (pattern + catalog).
 import type { FastifyPluginAsync } from 'fastify'
 import { Type } from 'typebox'
+import { readColumnMap } from '../../src/db/column-map.js'
 import { INVENTORY_SCHEMA } from '../../src/db/identifiers.js'
 import { AppError } from '../../src/errors.js'
 import type { InventoryTable } from '../../src/models.js'
 import { formatTime } from '../../src/render/format.js'
-import { inventoryChart, isoTime, metricsOf, previewOf, runsChart, tableRows } from './view-model.js'
+import {
+  columnMapOf,
+  inventoryChart,
+  isoTime,
+  metricsOf,
+  previewOf,
+  runsChart,
+  tableRows,
+} from './view-model.js'
 
 const PREVIEW_ROWS = 100
 const RUNS_SHOWN = 30
@@ -23,9 +32,10 @@ const inventory: FastifyPluginAsync = async (app) => {
   async function detailOf(name: string, listed?: InventoryTable[]) {
     // Validates the name (400) and that it is an inventory table (404) before anything else.
     const preview = await app.db.getInventoryPreview(name, PREVIEW_ROWS)
-    const [tables, runs] = await Promise.all([
+    const [tables, runs, columnMap] = await Promise.all([
       listed ?? app.db.getInventoryTables(),
       app.db.getRunsForTable(INVENTORY_SCHEMA, name, RUNS_SHOWN),
+      app.db.use((sql) => readColumnMap(sql, INVENTORY_SCHEMA, name)),
     ])
     const table = tables.find((t) => t.name === name)
     return {
@@ -33,6 +43,7 @@ const inventory: FastifyPluginAsync = async (app) => {
       schema: INVENTORY_SCHEMA,
       rows: tableRows(table ? [table] : [])[0],
       preview: previewOf(preview),
+      columnMap: columnMapOf(columnMap),
       limit: PREVIEW_ROWS,
       runs: runs.length,
       runsChart: runsChart(runs),

@@ -1,5 +1,6 @@
 // Turns what DbService returns about the inventory into what the templates show: metrics, the
 // table list, the pictures and preview cells (strings only; the templates escape them).
+import type { ColumnMapEntry } from '../../src/db/column-map.js'
 import { IDENTIFIER_PATTERN, type InventoryTable, type ResultSet, type Run } from '../../src/models.js'
 import { formatCount, formatTime } from '../../src/render/format.js'
 import { rowsPerTableChart, runHistoryChart } from '../../src/render/inventory-chart.js'
@@ -102,5 +103,18 @@ export function previewOf(result: ResultSet): Preview {
     columns: result.columns,
     rows: result.rows.map((row) => result.columns.map((c) => cell(row[c]))),
     count: result.rows.length,
+  }
+}
+
+/** The stored key -> column mapping, for the detail panel: only the keys stored under another name. */
+export function columnMapOf(entries: ColumnMapEntry[]): {
+  total: number
+  renamed: { key: string; column: string }[]
+} {
+  return {
+    total: entries.length,
+    renamed: entries
+      .filter((e) => e.source_key !== e.column_name)
+      .map((e) => ({ key: e.source_key, column: e.column_name })),
   }
 }

@@ -10,6 +10,7 @@ import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import postgres from 'postgres'
 import { writeInventory } from '../../src/db/inventory-writer.js'
+import { applySchema } from '../../src/db/migrate.js'
 import type { Row } from '../../src/models.js'
 import { freshBenchDatabase, median } from './lib/support.js'
 
@@ -70,6 +71,7 @@ async function rawCopy(sql: postgres.Sql, data: Row[], columns: string[]): Promi
 const database = await freshBenchDatabase('bench_writer')
 const sql = postgres(database.url, { max: 2, onnotice: () => {} })
 try {
+  await applySchema(sql) // the writer keeps each table's column mapping in stackql_app
   const first = rows(ROWS, 1)
   const second = rows(ROWS, 2)
   const columns = Object.keys(first[0]!)

@@ -1,32 +1,37 @@
-// How StackQL result columns become inventory-table columns: names made into safe lower-case
-// identifiers, and PostgreSQL types inferred from the values — stable across runs (widen, never narrow).
+// How StackQL values become inventory-table column types: inferred from the values, LOSSLESS, and
+// stable across runs (widen, never narrow). Column names: column-names.ts.
 //
-// Column names: a name already matching ^[a-z_][a-z0-9_]{0,59}$ is kept; otherwise camelCase is
-// split (machineType -> machine_type), everything is lower-cased, each run of characters outside
-// [a-z0-9_] becomes one `_`, leading/trailing `_` are trimmed, a leading digit gets a `_` prefix,
-// an empty result becomes `column_<n>`, PostgreSQL system-column names (xmin, ctid, ...) get a `_`
-// suffix, and the result is cut to 60 characters. Duplicates (after sanitising) get `_2`, `_3`, ...
-// in column order.
+// The round-trip rule: a value gets a number, boolean or timestamp type only if what PostgreSQL
+// stores reproduces it exactly; anything that would lose a digit, a sign, an offset or a
+// sub-microsecond digit stays text.
 //
 // Value kinds (per value; NULL and '' carry no evidence):
-//   JS integer within int64, or a string of an integer within int64 without leading zeros -> bigint
-//     (leading zeros, e.g. AWS account ids "012345678901", stay text so no digit is lost)
-//   other finite JS number, or a decimal/exponent number string          -> double precision
-//   JS boolean, or exactly "true" / "false"                               -> boolean
-//   ISO-8601 date-time string (date, 'T' or space, hh:mm[:ss[.frac]], optional Z/±hh[:mm];
-//     no zone = UTC) that is a real calendar date                         -> timestamptz
-//   object or array                                                        -> jsonb
-//   anything else                                                          -> text
+//   an integer string without leading zeros (and not "-0"), or a JS integer / BigInt:
+//     within ±2^53 -> bigint (internally "int": it also fits a double exactly),
+//     within int64 -> bigint, beyond int64 -> numeric (never double)
+//   a decimal string whose shortest double printing is the same text ("1.5", "0.25") -> double;
+//     "1.10", "8.0", "0.10" (version strings), "1234e56", "1e3" do not survive and stay text
+//   a finite non-integer JS number, or -0                                    -> double
+//   JS boolean, or exactly "true" / "false"                                  -> boolean
+//   ISO-8601 date-time (date, 'T' or space, hh:mm[:ss[.f{1,6}]], Z / +00:00 / no zone = UTC) that is a
+//     real calendar date -> timestamptz; another offset or more than 6 fraction digits -> text
+//   object or array                                                          -> jsonb
+//   anything else                                                            -> text
 // A column's type is the join of its values' kinds and of the existing column's type:
-//   bigint + double = double; equal kinds stay; any other mix = text. An existing column keeps its
-//   type when the new values fit it (integer/numeric fit a double or numeric column; everything fits
-//   text); otherwise it is widened to the join. A column whose values are all NULL is created as text.
+//   int + bigint = bigint; int + double = double; bigint + double = numeric; any number + numeric =
+//   numeric (integers never pass through double); equal kinds stay; any other mix = text. An existing
+//   column keeps its type when the new values fit it without loss; otherwise it is widened to the join
+//   (double -> numeric goes through the shortest text, so no stored digit changes).
 
-export type ColumnKind = 'bigint' | 'double' | 'boolean' | 'timestamptz' | 'jsonb' | 'text'
+export type ColumnKind = 'bigint' | 'numeric' | 'double' | 'boolean' | 'timestamptz' | 'jsonb' | 'text'
+
+/** A value's kind during inference: `int` is an integer within ±2^53 (exact in a double too). */
+export type ValueKind = ColumnKind | 'int'
 
 /** The SQL type each kind is created with (a fixed whitelist: these are the only type names we emit). */
 export const SQL_TYPE: Record<ColumnKind, string> = {
   bigint: 'bigint',
+  numeric: 'numeric',
   double: 'double precision',
   boolean: 'boolean',
   timestamptz: 'timestamp with time zone',
@@ -34,49 +39,31 @@ export const SQL_TYPE: Record<ColumnKind, string> = {
   text: 'text',
 }
 
-const VALID_NAME = /^[a-z_][a-z0-9_]{0,59}$/
-const SYSTEM_COLUMNS = new Set(['tableoid', 'xmin', 'xmax', 'cmin', 'cmax', 'ctid', 'oid'])
-const MAX_NAME = 60
-
-function sanitiseOne(raw: string, position: number): string {
-  if (VALID_NAME.test(raw) && !SYSTEM_COLUMNS.has(raw)) return raw
-  let name = raw
-    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
-    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1_$2')
-    .toLowerCase()
-    .replace(/[^a-z0-9_]+/g, '_')
-    .replace(/^_+|_+$/g, '')
-  if (name === '') name = `column_${position + 1}`
-  if (/^[0-9]/.test(name)) name = `_${name}`
-  if (SYSTEM_COLUMNS.has(name)) name = `${name}_`
-  return name.slice(0, MAX_NAME)
-}
-
-/** Maps each result column name to a unique, valid column identifier (order preserved). */
-export function sanitiseColumnNames(columns: readonly string[]): string[] {
-  const used = new Set<string>()
-  return columns.map((raw, i) => {
-    const base = sanitiseOne(raw, i)
-    let name = base
-    for (let n = 2; used.has(name); n++) {
-      const suffix = `_${n}`
-      name = base.slice(0, MAX_NAME - suffix.length) + suffix
-    }
-    used.add(name)
-    return name
-  })
-}
-
-const INT_STRING = /^-?(0|[1-9][0-9]{0,18})$/
-const NUMBER_STRING = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$/
+const INT_STRING = /^-?(0|[1-9][0-9]*)$/
+const DECIMAL_STRING = /^-?(0|[1-9][0-9]*)\.[0-9]+$/
 const INT64_MIN = -(2n ** 63n)
 const INT64_MAX = 2n ** 63n - 1n
+const SAFE = 2 ** 53
+/** numeric holds 131072 digits before the point; longer digit strings stay text. */
+const MAX_NUMERIC_DIGITS = 1000
 
-function isInt64String(s: string): boolean {
-  if (!INT_STRING.test(s)) return false
-  if (s.length < 16) return true
+/** The kind of an integer string, or null when it is not one that survives (leading zeros, -0). */
+function intStringKind(s: string): ValueKind | null {
+  if (!INT_STRING.test(s) || s === '-0') return null
+  const digits = s.length - (s[0] === '-' ? 1 : 0)
+  if (digits < 16) return 'int'
+  if (digits > MAX_NUMERIC_DIGITS) return null
   const n = BigInt(s)
-  return n >= INT64_MIN && n <= INT64_MAX
+  if (n >= -BigInt(SAFE) && n <= BigInt(SAFE)) return 'int'
+  return n >= INT64_MIN && n <= INT64_MAX ? 'bigint' : 'numeric'
+}
+
+function numberKind(v: number): ValueKind {
+  if (!Number.isFinite(v)) return 'text'
+  if (Object.is(v, -0) || !Number.isInteger(v)) return 'double'
+  if (Math.abs(v) <= SAFE) return 'int'
+  // An integer-valued double beyond 2^53 is an exact integer: bigint/numeric hold it, its text is BigInt(v).
+  return Math.abs(v) < 2 ** 63 ? 'bigint' : 'numeric'
 }
 
 function digits(s: string, at: number, count: number): number {
@@ -89,10 +76,14 @@ function digits(s: string, at: number, count: number): number {
   return n
 }
 
-/** YYYY-MM-DD(T| )hh:mm[:ss[.f{1,9}]][Z|±hh[:]mm|±hh], hand-parsed (this runs for every value of a timestamp column), plus a calendar check. */
+/**
+ * YYYY-MM-DD(T| )hh:mm[:ss[.f{1,6}]][Z|+00:00|+0000|+00], hand-parsed (this runs for every value of a
+ * timestamp column), plus a calendar check. Other offsets and finer fractions would not survive
+ * timestamptz (it keeps the instant in microseconds, not the offset), so they are not date-times here.
+ */
 function isIsoDateTime(s: string): boolean {
   const len = s.length
-  if (len < 16 || len > 35) return false
+  if (len < 16 || len > 32) return false
   if (s[4] !== '-' || s[7] !== '-' || (s[10] !== 'T' && s[10] !== ' ') || s[13] !== ':') return false
   const year = digits(s, 0, 4)
   const month = digits(s, 5, 2)
@@ -108,32 +99,37 @@ function isIsoDateTime(s: string): boolean {
     i += 3
     if (s[i] === '.') {
       const start = ++i
-      while (i < len && i - start < 9 && digits(s, i, 1) >= 0) i++
-      if (i === start) return false
+      while (i < len && digits(s, i, 1) >= 0) i++
+      if (i === start || i - start > 6) return false
     }
   }
   if (i < len) {
     const zone = s.slice(i)
-    if (zone !== 'Z' && !/^[+-]\d{2}(:?\d{2})?$/.test(zone)) return false
+    if (zone !== 'Z' && zone !== '+00:00' && zone !== '+0000' && zone !== '+00') return false
   }
   return day <= 28 || day <= new Date(Date.UTC(year, month, 0)).getUTCDate()
 }
 
-/** The kind of one value; null when the value carries no evidence (NULL, undefined, ''). */
-export function kindOf(value: unknown): ColumnKind | null {
+/** A value's inference kind; null when the value carries no evidence (NULL, undefined, ''). */
+export function valueKindOf(value: unknown): ValueKind | null {
   switch (typeof value) {
-    case 'string':
+    case 'string': {
       if (value === '') return null
-      if (isInt64String(value)) return 'bigint'
-      if (NUMBER_STRING.test(value)) return Number.isFinite(Number(value)) ? 'double' : 'text'
+      const c = value.charCodeAt(0)
+      if ((c >= 48 && c <= 57) || c === 45) {
+        const k = intStringKind(value)
+        if (k) return k
+        if (DECIMAL_STRING.test(value) && String(Number(value)) === value) return 'double'
+      }
       if (value === 'true' || value === 'false') return 'boolean'
       if (isIsoDateTime(value)) return 'timestamptz'
       return 'text'
+    }
     case 'number':
-      if (!Number.isFinite(value)) return 'text'
-      return Number.isInteger(value) && Math.abs(value) < 2 ** 63 ? 'bigint' : 'double'
+      return numberKind(value)
     case 'bigint':
-      return value >= INT64_MIN && value <= INT64_MAX ? 'bigint' : 'text'
+      if (value >= -BigInt(SAFE) && value <= BigInt(SAFE)) return 'int'
+      return value >= INT64_MIN && value <= INT64_MAX ? 'bigint' : 'numeric'
     case 'boolean':
       return 'boolean'
     case 'object':
@@ -145,42 +141,55 @@ export function kindOf(value: unknown): ColumnKind | null {
   }
 }
 
-/**
- * Fast path of the inference loop: true when `value` leaves a column of kind `kind` unchanged
- * (it has that kind, or carries no evidence). Equivalent to joinKinds(kind, kindOf(value)) === kind.
- */
-export function keepsKind(value: unknown, kind: ColumnKind): boolean {
-  if (value === null || value === undefined || value === '' || kind === 'text') return true
-  switch (kind) {
-    case 'bigint':
-      return typeof value === 'string'
-        ? isInt64String(value)
-        : typeof value === 'number' && Number.isInteger(value) && Math.abs(value) < 2 ** 63
-    case 'double':
-      return typeof value === 'string'
-        ? NUMBER_STRING.test(value) && Number.isFinite(Number(value))
-        : typeof value === 'number' && Number.isFinite(value)
-    case 'boolean':
-      return typeof value === 'boolean' || value === 'true' || value === 'false'
-    case 'timestamptz':
-      return typeof value === 'string' && isIsoDateTime(value)
-    case 'jsonb':
-      return typeof value === 'object'
-  }
+/** The column kind of one value; null when the value carries no evidence (NULL, undefined, ''). */
+export function kindOf(value: unknown): ColumnKind | null {
+  const k = valueKindOf(value)
+  return k === 'int' ? 'bigint' : k
 }
 
-/** The narrowest kind holding values of both kinds. */
-export function joinKinds(a: ColumnKind | null, b: ColumnKind | null): ColumnKind | null {
+/** The column kind an inference kind is created as. */
+export function columnKind(k: ValueKind | null): ColumnKind | null {
+  return k === 'int' ? 'bigint' : k
+}
+
+const NUMERIC_RANK: Partial<Record<ValueKind, true>> = {
+  int: true,
+  bigint: true,
+  double: true,
+  numeric: true,
+}
+
+/** The narrowest kind holding values of both kinds without loss. */
+export function joinKinds(a: ValueKind | null, b: ValueKind | null): ValueKind | null {
   if (a === null) return b
   if (b === null || a === b) return a
-  if ((a === 'bigint' && b === 'double') || (a === 'double' && b === 'bigint')) return 'double'
+  if (NUMERIC_RANK[a] && NUMERIC_RANK[b]) {
+    if (a === 'numeric' || b === 'numeric') return 'numeric'
+    if (a === 'int') return b
+    if (b === 'int') return a
+    return 'numeric' // bigint + double: a double would round the big integers
+  }
   return 'text'
+}
+
+/**
+ * Fast path of the inference loop: true when `value` leaves a column of kind `kind` unchanged
+ * (equivalent to joinKinds(kind, valueKindOf(value)) === kind).
+ */
+export function keepsKind(value: unknown, kind: ValueKind): boolean {
+  if (value === null || value === undefined || value === '' || kind === 'text') return true
+  if (kind === 'jsonb') return typeof value === 'object'
+  if (kind === 'boolean') return typeof value === 'boolean' || value === 'true' || value === 'false'
+  if (kind === 'int' && typeof value === 'number')
+    return Number.isInteger(value) && Math.abs(value) <= SAFE && !Object.is(value, -0)
+  return joinKinds(kind, valueKindOf(value)) === kind
 }
 
 /** Our kind for an existing column's type (format_type output); unknown types count as text. */
 export function kindOfSqlType(sqlType: string): ColumnKind {
   if (/^(bigint|integer|smallint)$/.test(sqlType)) return 'bigint'
-  if (/^(double precision|real|numeric(\(.*\))?)$/.test(sqlType)) return 'double'
+  if (/^numeric(\(.*\))?$/.test(sqlType)) return 'numeric'
+  if (/^(double precision|real)$/.test(sqlType)) return 'double'
   if (sqlType === 'boolean') return 'boolean'
   if (sqlType === 'timestamp with time zone') return 'timestamptz'
   if (sqlType === 'jsonb' || sqlType === 'json') return 'jsonb'
@@ -188,16 +197,19 @@ export function kindOfSqlType(sqlType: string): ColumnKind {
 }
 
 /**
- * Whether values of `kind` can be written into an existing column of `sqlType` unchanged.
- * Only types we know how to feed count; everything fits text.
+ * Whether values of `kind` can be written into an existing column of `sqlType` without loss.
+ * Only types we know how to feed count; everything fits text. A double column takes integers only
+ * within ±2^53; a numeric(p,s) column (it would round) takes nothing numeric.
  */
-export function fitsExisting(sqlType: string, kind: ColumnKind | null): boolean {
+export function fitsExisting(sqlType: string, kind: ValueKind | null): boolean {
   if (kind === null || sqlType === 'text') return true
   switch (sqlType) {
     case 'bigint':
-      return kind === 'bigint'
+      return kind === 'int' || kind === 'bigint'
+    case 'numeric':
+      return kind === 'int' || kind === 'bigint' || kind === 'double' || kind === 'numeric'
     case 'double precision':
-      return kind === 'bigint' || kind === 'double'
+      return kind === 'int' || kind === 'double'
     case 'boolean':
       return kind === 'boolean'
     case 'timestamp with time zone':
@@ -205,6 +217,11 @@ export function fitsExisting(sqlType: string, kind: ColumnKind | null): boolean 
     case 'jsonb':
       return kind === 'jsonb'
     default:
-      return /^numeric(\(.*\))?$/.test(sqlType) && (kind === 'bigint' || kind === 'double')
+      return false
   }
+}
+
+/** The type an existing column of `sqlType` is widened to so it holds values of `kind` too. */
+export function widenedType(sqlType: string, kind: ValueKind | null): ColumnKind {
+  return columnKind(joinKinds(kindOfSqlType(sqlType), kind)) ?? 'text'
 }

@@ -1,37 +1,42 @@
 // Writes a query result into <schema>.<table> with REPLACE semantics, atomically, keeping the
-// table's identity so `<table>_mv` and other dependents survive. Column rules: inventory-types.ts.
+// table's identity so `<table>_mv` and other dependents survive. Type rules: inventory-types.ts;
+// which column a key goes to: column-names.ts / column-map.ts (stored, reused every run).
 //
 // Design: ONE transaction does everything —
-//   1. transaction-scoped advisory locks (schema, then table) serialise writers of the same target;
+//   1. lock_timeout / statement_timeout for this transaction, then a transaction-scoped advisory lock
+//      on the target (schema.table) serialises writers of the same table; writers of other tables of
+//      the schema do not wait (only the first creation of a schema takes a schema lock);
 //   2. `DELETE FROM` the table (MVCC: readers keep seeing the old rows and are never blocked),
 //      overlapped with the column-type inference in this process;
-//   3. the schema is created if missing, the table created on the first run, new columns added,
-//      columns whose values no longer fit widened (ALTER TYPE); vanished columns are kept (NULL);
+//   3. the stored key -> column mapping is read and extended for new keys (saved in this transaction);
+//      the schema is created if missing, the table created on the first run, new columns added,
+//      columns whose values no longer fit widened WITHOUT a table rewrite (see widen());
+//      vanished columns are kept (NULL);
 //   4. the rows are streamed in with `COPY ... FROM STDIN` (text format), straight into the table;
 //   5. `<table>_mv` is refreshed if it exists (CONCURRENTLY when it has a unique index);
 //   6. COMMIT — readers switch from the old snapshot to the new one at once.
-// A failure, a cancel, or the process being killed (the server aborts the transaction when the
-// connection drops) leaves the previous snapshot untouched: nothing is visible before COMMIT.
-// DELETE instead of TRUNCATE: TRUNCATE is not MVCC-safe (a REPEATABLE READ reader with an older
-// snapshot would see an empty table) and blocks readers for the whole COPY. The price is dead
-// tuples that autovacuum reclaims. Schema changes (new or widened columns) take an ACCESS
-// EXCLUSIVE lock, so on such runs readers wait until COMMIT instead — they still never see a
-// half-written or empty table.
+// A failure, a cancel (checked before COMMIT, also when there are no rows to copy), or the process
+// being killed leaves the previous snapshot untouched: nothing is visible before COMMIT.
+// DELETE instead of TRUNCATE, and add-and-swap instead of ALTER COLUMN TYPE: both TRUNCATE and a
+// rewriting ALTER are not MVCC-safe (a REPEATABLE READ reader with an older snapshot would see an empty
+// table). Schema changes take an ACCESS EXCLUSIVE lock, so on such runs readers wait until COMMIT.
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { AppError, isAppError } from '../errors.js'
 import type { Row } from '../models.js'
+import { type ColumnMapEntry, mapColumns, readColumnMap } from './column-map.js'
 import type { Sql } from './connect.js'
+import { encodeRows } from './copy-encoding.js'
 import { assertIdentifierShape, assertTargetSchema } from './identifiers.js'
 import {
-  type ColumnKind,
+  columnKind,
   fitsExisting,
   joinKinds,
   keepsKind,
-  kindOf,
-  kindOfSqlType,
   SQL_TYPE,
-  sanitiseColumnNames,
+  type ValueKind,
+  valueKindOf,
+  widenedType,
 } from './inventory-types.js'
 import { refreshViewIfExists } from './materialised-views.js'
 
@@ -47,23 +52,36 @@ export interface InventoryData {
 }
 
 export interface WriteOptions {
-  /** Aborting rolls the write back (the previous snapshot stays). */
+  /** Aborting rolls the write back (the previous snapshot stays), also for an empty result. */
   signal?: AbortSignal
   /** Rows per COPY chunk written to the socket. */
   batchRows?: number
+  /** How long the write waits for a lock (another writer of the target, a reader blocking a schema change). */
+  lockTimeoutMs?: number
+  /** How long any one statement of the write may run (the COPY included). */
+  statementTimeoutMs?: number
 }
+
+/** Defaults of INVENTORY_LOCK_TIMEOUT_MS / INVENTORY_STATEMENT_TIMEOUT_MS (src/config.ts). */
+export const DEFAULT_LOCK_TIMEOUT_MS = 30_000
+export const DEFAULT_STATEMENT_TIMEOUT_MS = 600_000
 
 export interface WriteResult {
   rowCount: number
   /** Every column of the table after the write, in table order, with its SQL type. */
   columns: { name: string; type: string }[]
-  /** Result column name -> table column name, for names that had to be sanitised. */
+  /** Result column name -> table column name, for the names that differ (from the stored mapping). */
   renamed: Record<string, string>
+  /** Mapping entries this write created (new keys; a whole table's when a previous version made it). */
+  mappedColumns: ColumnMapEntry[]
+  /** Columns widened by this write. */
+  widened: { column: string; from: string; to: string }[]
   /** `<table>_mv` when it existed and was refreshed. */
   refreshedView: string | null
 }
 
-const LOCK_CLASS = 0x5354_4b57 // "STKW"
+const LOCK_CLASS = 0x5354_4b57 // "STKW": one lock per target table
+const SCHEMA_LOCK_CLASS = 0x5354_4b53 // "STKS": only while a missing schema is created
 const CONNECTION_CODES =
   /^(08|57P0|53300)|^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|CONNECT_TIMEOUT|CONNECTION_)/
 
@@ -77,46 +95,59 @@ export async function writeInventory(
   const schema = assertTargetSchema(target.schema)
   const table = assertIdentifierShape(target.table, 'table')
   const where = `${schema}.${table}`
-  opts.signal?.throwIfAborted()
+  const { signal } = opts
+  const lockMs = opts.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS
+  const statementMs = opts.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS
+  signal?.throwIfAborted()
   try {
-    return await sql.begin(async (tx) => {
-      await tx`set local timezone = 'UTC'`
-      await tx`select pg_advisory_xact_lock(${LOCK_CLASS}, hashtext(${schema}))`
-      const [ns] = await tx<{ oid: number }[]>`select oid::int8 from pg_namespace where nspname = ${schema}`
-      if (!ns) await tx`create schema ${tx(schema)}`
+    return await sql.begin(async (t) => {
+      const tx = t as unknown as Sql
+      await tx`select set_config('timezone', 'UTC', true), set_config('lock_timeout', ${String(lockMs)}, true),
+        set_config('statement_timeout', ${String(statementMs)}, true)`
       await tx`select pg_advisory_xact_lock(${LOCK_CLASS}, hashtext(${where}))`
+      signal?.throwIfAborted()
+      await ensureSchema(tx, schema)
 
-      const existing = await existingColumns(tx as unknown as Sql, schema, table)
-      // The DELETE (which does not depend on the new columns) runs on the server while this process
-      // infers the column types: the two biggest costs of a replace overlap.
+      const existing = await existingColumns(tx, schema, table)
+      // The DELETE and the mapping read (which do not depend on the new columns) run on the server
+      // while this process infers the column types: the two biggest costs of a replace overlap.
       const deleting = existing ? tx`delete from ${tx(schema)}.${tx(table)}`.execute() : undefined
       deleting?.catch(() => {})
+      const storedMap = readColumnMap(tx, schema, table)
+      storedMap.catch(() => {})
       // postgres.js sends a query from a setImmediate queued after a microtask; two turns of the
       // check phase make sure the DELETE is on the wire before the inference blocks this thread.
       await new Promise((r) => setImmediate(() => setImmediate(r)))
       const { sourceNames, kinds } = inferColumns(data)
-      const names = sanitiseColumnNames(sourceNames)
       await deleting
+      const mapped = await mapColumns(tx, { schema, table }, sourceNames, await storedMap, existing)
+      const names = mapped.names
+      signal?.throwIfAborted()
+
+      const widened: WriteResult['widened'] = []
       const plan = names.map((name, i) => ({ name, kind: kinds[i]!, current: existing?.get(name) }))
       if (!existing) {
         const defs = plan.reduce(
-          (acc, c, i) => tx`${acc}${i ? tx`, ` : tx``}${tx(c.name)} ${tx.unsafe(SQL_TYPE[c.kind ?? 'text'])}`,
+          (acc, c, i) =>
+            tx`${acc}${i ? tx`, ` : tx``}${tx(c.name)} ${tx.unsafe(SQL_TYPE[columnKind(c.kind) ?? 'text'])}`,
           tx``,
         )
         await tx`create table ${tx(schema)}.${tx(table)} (${defs})`
       } else {
         for (const c of plan) {
           if (c.current === undefined) {
-            await tx`alter table ${tx(schema)}.${tx(table)} add column ${tx(c.name)} ${tx.unsafe(SQL_TYPE[c.kind ?? 'text'])}`
+            await tx`alter table ${tx(schema)}.${tx(table)} add column ${tx(c.name)} ${tx.unsafe(SQL_TYPE[columnKind(c.kind) ?? 'text'])}`
           } else if (!fitsExisting(c.current, c.kind)) {
-            const wider = SQL_TYPE[joinKinds(kindOfSqlType(c.current), c.kind) ?? 'text']
-            await widen(tx as unknown as Sql, schema, table, c.name, c.current, wider)
+            const to = SQL_TYPE[widenedType(c.current, c.kind)]
+            await widen(tx, { schema, table }, c.name, c.current, to, existing)
+            widened.push({ column: c.name, from: c.current, to })
           }
         }
       }
 
+      const schemaChanged = !existing || widened.length > 0 || plan.some((c) => c.current === undefined)
+      const finalColumns = schemaChanged ? (await existingColumns(tx, schema, table))! : existing
       const textColumns = new Set<number>()
-      const finalColumns = (await existingColumns(tx as unknown as Sql, schema, table))!
       names.forEach((n, i) => {
         if (finalColumns.get(n) === 'text') textColumns.add(i)
       })
@@ -124,29 +155,45 @@ export async function writeInventory(
       if (names.length > 0 && data.rows.length > 0) {
         const copy = await tx`copy ${tx(schema)}.${tx(table)} (${tx(names)}) from stdin`.writable()
         const lines = Readable.from(encodeRows(data.rows, sourceNames, textColumns, opts.batchRows ?? 2000))
-        await pipeline(lines, copy, opts.signal ? { signal: opts.signal } : {})
+        await pipeline(lines, copy, signal ? { signal } : {})
         rowCount = data.rows.length
       }
-      const refreshedView = await refreshViewIfExists(tx as unknown as Sql, schema, `${table}_mv`)
+      const refreshedView = await refreshViewIfExists(tx, schema, `${table}_mv`)
+      // The last chance to keep the previous snapshot: a cancel that came in after the rows (or with
+      // no rows to copy at all) must not commit.
+      signal?.throwIfAborted()
       return {
         rowCount,
         columns: [...finalColumns].map(([name, type]) => ({ name, type })),
         renamed: Object.fromEntries(
           sourceNames.map((s, i) => [s, names[i]!] as const).filter(([s, n]) => s !== n),
         ),
+        mappedColumns: mapped.added,
+        widened,
         refreshedView,
       }
     })
   } catch (e) {
-    throw asWriteError(e, where, opts.signal)
+    throw asWriteError(e, where, opts)
   }
 }
 
-/** One pass over the rows: the column list (declared first, then keys seen only in rows) and each column's kind. */
-export function inferColumns(data: InventoryData): { sourceNames: string[]; kinds: (ColumnKind | null)[] } {
+/** Creates a missing schema; concurrent first writers of one schema queue on a schema lock. */
+async function ensureSchema(tx: Sql, schema: string): Promise<void> {
+  const exists = async () => (await tx`select 1 from pg_namespace where nspname = ${schema}`).length > 0
+  if (await exists()) return
+  await tx`select pg_advisory_xact_lock(${SCHEMA_LOCK_CLASS}, hashtext(${schema}))`
+  if (!(await exists())) await tx`create schema ${tx(schema)}`
+}
+
+/**
+ * One pass over the rows: the column list (declared first, then keys seen only in rows) and each
+ * column's inference kind.
+ */
+export function inferColumns(data: InventoryData): { sourceNames: string[]; kinds: (ValueKind | null)[] } {
   const sourceNames = [...data.columns]
   const index = new Map(sourceNames.map((c, i) => [c, i]))
-  const kinds: (ColumnKind | null)[] = sourceNames.map(() => null)
+  const kinds: (ValueKind | null)[] = sourceNames.map(() => null)
   for (const row of data.rows) {
     for (const key in row) {
       let i = index.get(key)
@@ -157,7 +204,7 @@ export function inferColumns(data: InventoryData): { sourceNames: string[]; kind
       }
       const k = kinds[i]!
       const v = row[key]
-      if (k === null || !keepsKind(v, k)) kinds[i] = joinKinds(k, kindOf(v))
+      if (k === null || !keepsKind(v, k)) kinds[i] = joinKinds(k, valueKindOf(v))
     }
   }
   return { sourceNames, kinds }
@@ -180,16 +227,35 @@ async function existingColumns(sql: Sql, schema: string, table: string): Promise
   return new Map(cols.map((c) => [c.name, c.type]))
 }
 
-async function widen(sql: Sql, schema: string, table: string, column: string, from: string, to: string) {
+/**
+ * Widens `column` without rewriting the table (ALTER COLUMN TYPE would, and a REPEATABLE READ reader
+ * whose snapshot predates the commit would then see the table empty): a new column of the wider type
+ * is added, the old one dropped and the new one renamed — catalog changes only. The rows were deleted
+ * by this transaction, so the new column needs no values. The limit, documented in ARCHITECTURE.md:
+ * such an older snapshot still sees all its rows, but the widened column reads NULL in them (it
+ * resolves the column by the current catalog), and the column moves to the end of the table.
+ */
+async function widen(
+  tx: Sql,
+  target: InventoryTarget,
+  column: string,
+  from: string,
+  to: string,
+  existing: ReadonlyMap<string, string>,
+) {
+  const { schema, table } = target
+  let temp = `${column.slice(0, 50)}__widen`
+  for (let n = 2; existing.has(temp); n++) temp = `${column.slice(0, 50)}__widen${n}`
   try {
-    await sql`alter table ${sql(schema)}.${sql(table)} alter column ${sql(column)}
-      type ${sql.unsafe(to)} using ${sql(column)}::${sql.unsafe(to)}`
+    await tx`alter table ${tx(schema)}.${tx(table)} add column ${tx(temp)} ${tx.unsafe(to)},
+      drop column ${tx(column)} restrict`
+    await tx`alter table ${tx(schema)}.${tx(table)} rename column ${tx(temp)} to ${tx(column)}`
   } catch (e) {
     const err = e as { code?: string; detail?: string }
-    if (err.code === '0A000') {
+    if (err.code === '2BP01' || err.code === '0A000') {
       throw new AppError(
         'CONFLICT',
-        `Column ${column} of ${schema}.${table} must widen from ${from} to ${to} for the new data, but a view depends on it (${err.detail ?? 'see pg_depend'}). Drop the view, let the run widen the column, then recreate the view. The previous data is kept.`,
+        `Column ${column} of ${schema}.${table} must widen from ${from} to ${to} for the new data, but a view depends on it (${(err.detail ?? 'see pg_depend').replace(/\s+/g, ' ')}). Drop the view, let the run widen the column, then recreate the view. The previous data is kept.`,
         { cause: e },
       )
     }
@@ -197,89 +263,32 @@ async function widen(sql: Sql, schema: string, table: string, column: string, fr
   }
 }
 
-const ESCAPES: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t', '\0': '' }
-const NEEDS_ESCAPE = /[\\\n\r\t\0]/
-const ESCAPE_ALL = /[\\\n\r\t\0]/g
-
-/** COPY text-format escaping; NUL characters are dropped (PostgreSQL text cannot hold them). */
-function escapeCopy(s: string): string {
-  return NEEDS_ESCAPE.test(s) ? s.replace(ESCAPE_ALL, (c) => ESCAPES[c]!) : s
-}
-
-const SURROGATE = /[\uD800-\uDFFF]/
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g
-
-/** Replaces unpaired UTF-16 surrogates (which jsonb rejects as escapes) with U+FFFD. */
-function wellFormed(s: string): string {
-  return SURROGATE.test(s) ? s.replace(LONE_SURROGATE, '\uFFFD') : s
-}
-
-/** What JSON.stringify leaves that jsonb refuses: a NUL escape, or an escaped lone surrogate (false positives are fine). */
-const JSONB_REFUSES = /\\u(0000|d[89a-f])/
-
-/** JSON for a jsonb column: NULs dropped, lone surrogates replaced, bigints as strings — jsonb accepts all of it. */
-function toJson(value: unknown): string {
-  // The common case — plain JSON that jsonb takes as is — without a replacer call per value.
-  let text: string | undefined
-  try {
-    text = JSON.stringify(value)
-  } catch {
-    // a BigInt inside: the replacer below turns it into a string
-  }
-  if (text !== undefined && !JSONB_REFUSES.test(text)) return text
-  text = JSON.stringify(value, (_k, v) => {
-    if (typeof v === 'string') return wellFormed(v.replaceAll('\0', ''))
-    if (typeof v === 'bigint') return v.toString()
-    return v
-  })
-  // NULs can still hide in object keys (escaped as \u0000, which jsonb rejects).
-  return text.includes('\\u0000') ? text.replace(/(?<!\\)((?:\\\\)*)\\u0000/g, '$1') : text
-}
-
-function encodeValue(v: unknown, isText: boolean): string {
-  if (v === null || v === undefined) return '\\N'
-  if (typeof v === 'string') return v === '' && !isText ? '\\N' : escapeCopy(v)
-  if (typeof v === 'object') return escapeCopy(toJson(v))
-  return escapeCopy(String(v))
-}
-
-function* encodeRows(
-  rows: readonly Row[],
-  keys: readonly string[],
-  textColumns: ReadonlySet<number>,
-  batchRows: number,
-): Generator<string> {
-  const isText = keys.map((_, i) => textColumns.has(i))
-  const n = keys.length
-  let chunk = ''
-  let inChunk = 0
-  for (const row of rows) {
-    let line = encodeValue(row[keys[0]!], isText[0]!)
-    for (let i = 1; i < n; i++) line += `\t${encodeValue(row[keys[i]!], isText[i]!)}`
-    chunk += `${line}\n`
-    if (++inChunk >= batchRows) {
-      yield chunk
-      chunk = ''
-      inChunk = 0
-    }
-  }
-  if (chunk) yield chunk
-}
-
-function asWriteError(e: unknown, where: string, signal?: AbortSignal): AppError {
-  if (signal?.aborted) {
+function asWriteError(e: unknown, where: string, opts: WriteOptions): AppError {
+  if (opts.signal?.aborted) {
     return new AppError(
       'STACKQL_CANCELLED',
       `The run was cancelled while writing ${where}; the previous data is kept.`,
-      {
-        cause: e,
-      },
+      { cause: e },
     )
   }
   if (isAppError(e)) return e
   const err = e as { code?: string; message?: string; detail?: string }
   const code = String(err.code ?? '')
   const summary = (err.message ?? String(e)).replace(/\s+/g, ' ').trim()
+  if (code === '55P03') {
+    return new AppError(
+      'CONFLICT',
+      `Writing ${where} waited longer than ${opts.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS} ms for a lock (another run writing the same table, or a long query on it holding up a column change). The previous data is kept; run it again later, or raise INVENTORY_LOCK_TIMEOUT_MS.`,
+      { cause: e },
+    )
+  }
+  if (code === '57014' && /statement timeout/i.test(summary)) {
+    return new AppError(
+      'DB_ERROR',
+      `Writing ${where} took longer than ${opts.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS} ms for one statement and was stopped. The previous data is kept; raise INVENTORY_STATEMENT_TIMEOUT_MS for very large results.`,
+      { cause: e },
+    )
+  }
   if (CONNECTION_CODES.test(code)) {
     return new AppError(
       'DB_UNAVAILABLE',

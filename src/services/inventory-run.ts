@@ -27,6 +27,8 @@ export interface InventoryRunDeps {
     ): Promise<{ columns: string[]; rows: Row[] }>
   }
   log: RunLogger
+  /** The writer's lock and statement timeouts (config.inventoryWriter); the writer's defaults otherwise. */
+  writeLimits?: { lockTimeoutMs: number; statementTimeoutMs: number }
 }
 
 export interface InventoryRunArgs {
@@ -130,7 +132,7 @@ export async function runInventory(
     )
     const result = await deps.queries.execute(query.query_text, query.provider, { signal })
     signal?.throwIfAborted()
-    const written = await writeInventory(deps.sql, { schema, table }, result, { signal })
+    const written = await writeInventory(deps.sql, { schema, table }, result, { signal, ...deps.writeLimits })
     await db.finishRun(runId, { status: 'SUCCESS', row_count: written.rowCount })
     log.info(
       {

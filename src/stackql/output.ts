@@ -1,6 +1,7 @@
 // Turns what `stackql exec --output json` printed into columns and rows, and decides from the
 // stderr text (not the exit code, which does not reflect query errors) whether the run failed.
 import type { Row } from '../models.js'
+import { JsonRowsError, JsonRowsParser } from './json-rows.js'
 
 /** Substrings (case-insensitive) pystackql treats as errors (reference/stackql.md, errors.yaml). */
 const ERROR_SUBSTRINGS = [
@@ -53,54 +54,81 @@ export function unwrapNull(value: unknown): unknown {
 /**
  * Parses stdout: ONE JSON array of objects; '', 'null' and '[]' are zero rows. Column order is
  * the key order of the first row, plus keys first seen in later rows appended (earlier rows get
- * null for them). Values stay as printed (numbers-as-strings stay strings) except NULL wrappers.
+ * null for them). Values stay as printed (numbers-as-strings stay strings) except NULL wrappers;
+ * a JSON number a JS number cannot hold exactly (beyond 2^53, more digits than a double) is kept
+ * as its token text, a string, so no digit is lost (json-rows.ts).
  */
 export function parseRows(stdout: string): { columns: string[]; rows: Row[] } {
-  const text = stdout.trim()
-  if (text === '' || text === 'null') return { columns: [], rows: [] }
-  let parsed: unknown
+  const rows = new RowCollector()
+  const parser = new JsonRowsParser()
   try {
-    parsed = JSON.parse(text)
-  } catch {
+    rows.add(parser.push(stdout))
+    rows.add(parser.end())
+  } catch (e) {
+    if (!(e instanceof JsonRowsError)) throw e
+    const text = stdout.trim()
     throw new OutputFormatError(
-      /^\[.*\]\s*\[/s.test(text)
+      e.message === 'several result sets'
         ? 'StackQL printed several result sets; run one statement at a time.'
-        : `StackQL printed output that is not JSON: ${preview(text)}`,
+        : isJson(text)
+          ? `StackQL printed JSON that is not an array: ${preview(text)}`
+          : `StackQL printed output that is not JSON: ${preview(text)}`,
     )
   }
-  if (parsed === null) return { columns: [], rows: [] }
-  if (!Array.isArray(parsed))
-    throw new OutputFormatError(`StackQL printed JSON that is not an array: ${preview(text)}`)
-  const columns: string[] = []
-  const seen = new Set<string>()
-  // Set when a row lacks a column, orders keys differently, or brings a new key: rows get rebuilt.
-  let irregular = false
-  const rows: Row[] = new Array(parsed.length)
-  for (let i = 0; i < parsed.length; i++) {
-    const item = parsed[i]
-    if (item === null || typeof item !== 'object' || Array.isArray(item)) {
-      throw new OutputFormatError(
-        `StackQL printed a row that is not an object: ${preview(JSON.stringify(item))}`,
-      )
-    }
-    const row = item as Row
-    let j = 0
-    for (const key in row) {
-      const v = row[key]
-      if (v !== null && typeof v === 'object') row[key] = unwrapNull(v)
-      if (columns[j] !== key) {
-        irregular ||= i > 0
-        if (!seen.has(key)) {
-          seen.add(key)
-          columns.push(key)
-        }
-      }
-      j++
-    }
-    if (j !== columns.length) irregular = true
-    rows[i] = row
+  return rows.result()
+}
+
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text)
+    return true
+  } catch {
+    return false
   }
-  return { columns, rows: irregular ? normalise(rows, columns) : rows }
+}
+
+/**
+ * Collects parsed rows (in pieces, as a stream parser hands them over): checks each is an object,
+ * unwraps NULL wrappers, and keeps the column list.
+ */
+export class RowCollector {
+  private readonly columns: string[] = []
+  private readonly seen = new Set<string>()
+  private readonly rows: Row[] = []
+  // Set when a row lacks a column, orders keys differently, or brings a new key: rows get rebuilt.
+  private irregular = false
+
+  add(items: unknown[]): void {
+    const { columns, seen } = this
+    for (const item of items) {
+      if (item === null || typeof item !== 'object' || Array.isArray(item)) {
+        throw new OutputFormatError(
+          `StackQL printed a row that is not an object: ${preview(JSON.stringify(item) ?? String(item))}`,
+        )
+      }
+      const row = item as Row
+      const first = this.rows.length === 0
+      let j = 0
+      for (const key in row) {
+        const v = row[key]
+        if (v !== null && typeof v === 'object') row[key] = unwrapNull(v)
+        if (columns[j] !== key) {
+          if (!first) this.irregular = true
+          if (!seen.has(key)) {
+            seen.add(key)
+            columns.push(key)
+          }
+        }
+        j++
+      }
+      if (j !== columns.length) this.irregular = true
+      this.rows.push(row)
+    }
+  }
+
+  result(): { columns: string[]; rows: Row[] } {
+    return { columns: this.columns, rows: this.irregular ? normalise(this.rows, this.columns) : this.rows }
+  }
 }
 
 /** Rebuilds rows with every column, in column order (missing -> null). */

@@ -180,6 +180,19 @@ export const catalog = {
       util: {
         title: 'Test utilities',
         resources: {
+          // int-types: raw JSON numbers beyond 2^53 (as Go's encoding/json prints int64/uint64 fields),
+          // which JSON.stringify cannot write: the printed text is given as is.
+          numbers: {
+            required: [],
+            columns: [
+              ['id', 'integer', 'int64 beyond 2^53'],
+              ['size', 'integer', 'uint64'],
+              ['ratio', 'number', ''],
+            ],
+            rows: () => [],
+            emptyOutput:
+              '[{"id":9007199254740993,"size":18446744073709551615,"ratio":0.5},{"id":2,"size":1,"ratio":1e-7}]',
+          },
           sleep: {
             required: ['seconds'],
             columns: [['slept', 'string', 'Seconds slept']],
