@@ -19,9 +19,20 @@ export interface ExecuteOptions {
   signal?: AbortSignal
   /** Overrides the configured query timeout for this run. */
   timeoutMs?: number
+  /** A tighter output bound for this run (the IDE's IDE_MAX_OUTPUT_MB), and the setting naming it. */
+  maxOutputBytes?: number
+  maxOutputSetting?: string
 }
 
-export type QueryResult = ResultSet & { message?: string }
+export type QueryResult = ResultSet & {
+  message?: string
+  /** False when StackQL returned rows but also reported an error: the rows are not the whole result. */
+  complete: boolean
+  /** StackQL's text saying why the result is incomplete. */
+  incomplete?: string
+  /** Exact bytes of the JSON output the rows were parsed from. */
+  outputBytes: number
+}
 
 export class QueryService {
   constructor(private readonly deps: QueryServiceDeps) {}
@@ -42,13 +53,21 @@ export class QueryService {
       if (needsCredentials(kind))
         env = await credentials.resolveProviderEnv(await loadProviderConfig(provider))
     }
-    const result = await runner.run(statement, { env, signal: opts.signal, timeoutMs: opts.timeoutMs })
+    const result = await runner.run(statement, {
+      env,
+      signal: opts.signal,
+      timeoutMs: opts.timeoutMs,
+      maxOutputBytes: opts.maxOutputBytes,
+      maxOutputSetting: opts.maxOutputSetting,
+    })
     const elapsedMs = Math.round(performance.now() - started)
     logger?.info(
       {
         provider: provider || null,
         kind,
         rows: result.rows.length,
+        complete: result.complete,
+        outputBytes: result.outputBytes,
         elapsedMs,
         credentials: Object.keys(env),
       },
@@ -59,6 +78,9 @@ export class QueryService {
       rows: result.rows,
       elapsedMs,
       ...(result.message ? { message: result.message } : {}),
+      complete: result.complete,
+      ...(result.incomplete ? { incomplete: result.incomplete } : {}),
+      outputBytes: result.outputBytes,
     }
   }
 
