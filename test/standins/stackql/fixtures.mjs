@@ -259,7 +259,11 @@ export const catalog = {
           // int-snapshots: faults that must not become snapshots, and an echo for the redaction tests.
           partial: {
             required: ['count'],
-            columns: [['id', 'string', ''], ['name', 'string', ''], ['region', 'string', '']],
+            columns: [
+              ['id', 'string', ''],
+              ['name', 'string', ''],
+              ['region', 'string', ''],
+            ],
             rows: (params) =>
               manyRows(Number(params.count[0]))
                 .filter((r) => r.region === 'us-east-1')
