@@ -65,3 +65,13 @@ CREATE TABLE IF NOT EXISTS stackql_app.runs (
 );
 CREATE INDEX IF NOT EXISTS runs_schedule_idx ON stackql_app.runs (schedule_id, started_at DESC);
 CREATE INDEX IF NOT EXISTS runs_target_idx ON stackql_app.runs (target_schema, target_table, started_at DESC);
+
+-- int-snapshots: the per-schedule shrink guard. A run whose snapshot has fewer rows than this
+-- percentage of the table's current rows is refused (FAILED, previous rows kept). NULL = off.
+ALTER TABLE stackql_app.schedules ADD COLUMN IF NOT EXISTS shrink_guard_pct smallint;
+DO $$
+BEGIN
+  ALTER TABLE stackql_app.schedules ADD CONSTRAINT schedules_shrink_guard_pct_range
+    CHECK (shrink_guard_pct IS NULL OR shrink_guard_pct BETWEEN 1 AND 100);
+EXCEPTION WHEN duplicate_object THEN NULL;
+END $$;

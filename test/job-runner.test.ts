@@ -184,6 +184,101 @@ t.test('runInventory', async (t) => {
   })
 })
 
+t.test('finding 1 (partial output): only a complete result becomes a snapshot', async (t) => {
+  const { db, sql } = await testDb(t)
+  const d = deps(t, db, sql)
+  const query = await db.saveQuery(
+    { name: 'q', description: '', query_text: rowsQuery(30, 'id, name, region'), provider: 'stackql_test' },
+    'me@example.com',
+  )
+  const schedule = await db.saveSchedule({
+    query_id: query.id,
+    cron_expression: '0 * * * *',
+    target_schema: 'stackql_inventory',
+    target_table: 'guarded',
+  })
+  const args = { queryId: query.id, targetSchema: 'stackql_inventory', targetTable: 'guarded' }
+  const setQuery = (query_text: string) =>
+    db.updateQuery(query.id, { name: 'q', description: '', query_text, provider: 'stackql_test' })
+  const snapshot = async () =>
+    (
+      await sql<{ n: number; digest: string }[]>`
+        select count(*)::int as n, md5(string_agg(id::text || name, ',' order by id)) as digest
+        from stackql_inventory.guarded`
+    )[0]!
+  t.match(await runInventory(d, args), { status: 'SUCCESS', rowCount: 30 })
+  const previous = await snapshot()
+  t.equal(previous.n, 30)
+
+  t.test(
+    'rows + an error on stderr + exit 1: FAILED with StackQL’s text, the previous rows intact',
+    async (t) => {
+      await setQuery("SELECT * FROM stackql_test.util.partial WHERE count = '30'")
+      const outcome = await runInventory(d, { ...args, scheduleId: schedule.id })
+      t.equal(outcome.status, 'FAILED')
+      t.match(outcome.error, /^Incomplete result: StackQL printed 10 rows but reported an error/)
+      t.match(outcome.error, /stackql_inventory\.guarded keeps its previous 30 rows/)
+      t.match(
+        outcome.error,
+        /StackQL: error: http response status code: 403, response body: .*UnauthorizedOperation/,
+      )
+      t.same(await snapshot(), previous, 'not shrunk to the surviving region')
+      const [r] = (await runsOf(db)).filter((x) => x.id === outcome.runId)
+      t.match(r, { status: 'FAILED', error: outcome.error, row_count: null })
+      t.equal((await db.getSchedule(schedule.id))!.last_error, outcome.error)
+    },
+  )
+
+  t.test('zero rows + unrecognised stderr text + exit 0 does not empty a full table', async (t) => {
+    await setQuery('SELECT * FROM stackql_test.util.noise')
+    const outcome = await runInventory(d, args)
+    t.equal(outcome.status, 'FAILED')
+    t.match(outcome.error, /^StackQL returned no rows but wrote to stderr/)
+    t.match(outcome.error, /StackQL: level=warn msg="provider page 2 of 5 skipped"/)
+    t.same(await snapshot(), previous)
+  })
+
+  t.test('an empty result without stderr text is a snapshot (the resources are really gone)', async (t) => {
+    const other = { ...args, targetTable: 'emptied' }
+    await setQuery(rowsQuery(4, 'id'))
+    t.match(await runInventory(d, other), { status: 'SUCCESS', rowCount: 4 })
+    await setQuery("SELECT id FROM stackql_test.util.rows WHERE count = '0'")
+    t.match(await runInventory(d, other), { status: 'SUCCESS', rowCount: 0 })
+    t.same([...(await sql`select count(*)::int as n from stackql_inventory.emptied`)], [{ n: 0 }])
+  })
+
+  t.test('the shrink guard refuses a snapshot below its percentage, naming the numbers', async (t) => {
+    await db.updateSchedule(schedule.id, { shrink_guard_pct: 90 })
+    await setQuery(rowsQuery(26, 'id, name, region'))
+    const outcome = await runInventory(d, { ...args, scheduleId: schedule.id })
+    t.equal(outcome.status, 'FAILED')
+    t.equal(
+      outcome.error,
+      "Shrink guard: the new snapshot has 26 rows, 86.6% of the previous 30 rows, and this schedule refuses less than 90% (stackql_inventory.guarded keeps its previous 30 rows). If the drop is expected, lower or turn off the schedule's shrink guard and run again.",
+    )
+    t.same(await snapshot(), previous)
+    t.match(await runInventory(d, args), { status: 'FAILED' }, 'also for a run that names no schedule')
+    await setQuery(rowsQuery(27, 'id, name, region'))
+    t.match(await runInventory(d, args), { status: 'SUCCESS', rowCount: 27 }, '90% exactly is allowed')
+    await setQuery(rowsQuery(30, 'id, name, region'))
+    t.match(await runInventory(d, args), { status: 'SUCCESS', rowCount: 30 }, 'growth is always allowed')
+  })
+
+  t.test('under a 90% shrink guard, rows + error + exit 1 still fail with StackQL’s text', async (t) => {
+    await setQuery("SELECT * FROM stackql_test.util.partial WHERE count = '30'")
+    const outcome = await runInventory(d, { ...args, scheduleId: schedule.id })
+    t.equal(outcome.status, 'FAILED')
+    t.match(outcome.error, /^Incomplete result: .*StackQL: error: http response status code: 403/)
+    t.same(await snapshot(), previous)
+  })
+
+  t.test('with the guard off, a smaller complete snapshot replaces the table', async (t) => {
+    await db.updateSchedule(schedule.id, { shrink_guard_pct: null })
+    await setQuery(rowsQuery(3, 'id, name, region'))
+    t.match(await runInventory(d, args), { status: 'SUCCESS', rowCount: 3 })
+  })
+})
+
 t.test('the built runner (dist/run-query.mjs) with plain node', async (t) => {
   const outdir = mkdtempSync(join(tmpdir(), 'runner-build-'))
   t.teardown(() => rmSync(outdir, { recursive: true, force: true }))
