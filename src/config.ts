@@ -10,6 +10,7 @@ const Port = Type.String({ pattern: '^[0-9]{1,5}$', description: 'a TCP port num
 const Bool = Type.String({ pattern: '^(true|false|1|0|yes|no)$', description: 'true or false' })
 const Seconds = Type.String({ pattern: '^[0-9]+(\\.[0-9]+)?$', description: 'a number of seconds' })
 const NonEmpty = Type.String({ minLength: 1 })
+const Count = Type.String({ pattern: '^[1-9][0-9]{0,5}$', description: 'a whole number of at least 1' })
 
 /** Every variable the app understands. Unknown variables are ignored; known ones must be well-formed. */
 export const EnvSchema = Type.Object({
@@ -53,6 +54,11 @@ export const EnvSchema = Type.Object({
   STACKQL_DOWNLOAD_BASE_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
   STACKQL_QUERY_TIMEOUT_S: Type.Optional(Seconds),
   STACKQL_MAX_OUTPUT_MB: Type.Optional(Seconds),
+  IDE_MAX_OUTPUT_MB: Type.Optional(
+    Type.String({ pattern: '^[0-9]+(\\.[0-9]+)?$', description: 'a number of megabytes' }),
+  ),
+  IDE_MAX_CONCURRENT_RUNS_PER_USER: Type.Optional(Count),
+  IDE_MAX_CONCURRENT_RUNS: Type.Optional(Count),
   ANTHROPIC_MODEL: Type.Optional(NonEmpty),
   ANTHROPIC_BASE_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
   APP_PLUGINS: Type.Optional(Type.String()),
@@ -109,6 +115,13 @@ export interface Config {
     downloadBaseUrl?: string
     queryTimeoutMs: number
     maxOutputBytes: number
+  }
+  /** Bounds of the IDE's runs (the job runner has only the stackql ones). */
+  ide: {
+    /** Output bound of one IDE run (IDE_MAX_OUTPUT_MB, default 64 MB; never above stackql.maxOutputBytes). */
+    maxOutputBytes: number
+    maxConcurrentRunsPerUser: number
+    maxConcurrentRuns: number
   }
   anthropic: { model: string; baseURL?: string }
   /** Module specifiers of extra Fastify plugins loaded by platform teams (APP_PLUGINS, comma-separated). */
@@ -190,6 +203,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       downloadBaseUrl: e.STACKQL_DOWNLOAD_BASE_URL,
       queryTimeoutMs: Math.round(Number(e.STACKQL_QUERY_TIMEOUT_S ?? 300) * 1000),
       maxOutputBytes: Math.round(Number(e.STACKQL_MAX_OUTPUT_MB ?? 256) * 1024 * 1024),
+    },
+    ide: {
+      maxOutputBytes: Math.round(Number(e.IDE_MAX_OUTPUT_MB ?? 64) * 1024 * 1024),
+      maxConcurrentRunsPerUser: Number(e.IDE_MAX_CONCURRENT_RUNS_PER_USER ?? 2),
+      maxConcurrentRuns: Number(e.IDE_MAX_CONCURRENT_RUNS ?? 8),
     },
     anthropic: { model: e.ANTHROPIC_MODEL ?? DEFAULT_ANTHROPIC_MODEL, baseURL: e.ANTHROPIC_BASE_URL },
     extensions: (e.APP_PLUGINS ?? '')
