@@ -59,7 +59,8 @@ export function oneLine(message: string): string {
 }
 
 function reason(e: unknown, signal?: AbortSignal): string {
-  if (signal?.aborted) return 'cancelled'
+  // A timeout aborts with an AppError saying so; a signal or a client going away is 'cancelled'.
+  if (signal?.aborted) return isAppError(signal.reason) ? oneLine(signal.reason.message) : 'cancelled'
   if (isAppError(e)) return oneLine(e.message)
   return oneLine(`Unexpected error: ${e instanceof Error ? e.message : String(e)}`)
 }
