@@ -7,13 +7,16 @@ import { parseArgs } from 'node:util'
 import type { FastifyInstance } from 'fastify'
 import { buildServiceApp, loggerOptions } from '../plugins/services/index.js'
 import { loadConfig, loadDotEnvForDevelopment } from '../src/config.js'
-import { isAppError } from '../src/errors.js'
+import { AppError, isAppError } from '../src/errors.js'
 import { type InventoryRunArgs, oneLine, runInventory } from '../src/services/inventory-run.js'
 
 const USAGE = `usage: run-query --query-id N --target-schema SCHEMA --target-table TABLE [--schedule-id N] [--trigger local|databricks]
-  Runs saved query N and replaces SCHEMA.TABLE with its rows (a runs record is written either way).`
+                 [--timeout-s SECONDS] [--log-file PATH]
+  Runs saved query N and replaces SCHEMA.TABLE with its rows (a runs record is written either way).
+  --timeout-s bounds the whole run (it is stopped and recorded FAILED after that long);
+  --log-file names the file this process logs to, so a failed run's record can point to it.`
 
-function parse(argv: string[]): InventoryRunArgs {
+function parse(argv: string[]): InventoryRunArgs & { timeoutMs?: number } {
   const { values, positionals } = parseArgs({
     args: argv,
     strict: true,
@@ -24,6 +27,8 @@ function parse(argv: string[]): InventoryRunArgs {
       'target-table': { type: 'string' },
       'schedule-id': { type: 'string' },
       trigger: { type: 'string' },
+      'timeout-s': { type: 'string' },
+      'log-file': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   })
@@ -47,8 +52,14 @@ function parse(argv: string[]): InventoryRunArgs {
   if (values.trigger !== undefined && !/^(local|databricks)$/.test(values.trigger)) {
     throw new Error('--trigger must be local or databricks')
   }
+  const timeout = values['timeout-s']
+  if (timeout !== undefined && !(/^[0-9]{1,7}(\.[0-9]+)?$/.test(timeout) && Number(timeout) > 0)) {
+    throw new Error(`--timeout-s must be a positive number of seconds, got ${JSON.stringify(timeout)}`)
+  }
   return {
     queryId,
+    timeoutMs: timeout === undefined ? undefined : Math.round(Number(timeout) * 1000),
+    logFile: values['log-file'],
     targetSchema: values['target-schema']!,
     targetTable: values['target-table']!,
     scheduleId: int('schedule-id'),
@@ -57,7 +68,7 @@ function parse(argv: string[]): InventoryRunArgs {
 }
 
 async function main(): Promise<number> {
-  let args: InventoryRunArgs
+  let args: InventoryRunArgs & { timeoutMs?: number }
   try {
     args = parse(process.argv.slice(2))
   } catch (e) {
@@ -74,6 +85,22 @@ async function main(): Promise<number> {
   }
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
+  // The whole run's bound (a local "Run now" passes the query timeout + a margin). It lives in this
+  // process, so it holds even when the server that started it restarts.
+  if (args.timeoutMs !== undefined) {
+    const seconds = Math.round(args.timeoutMs / 100) / 10
+    const timer = setTimeout(() => {
+      controller.abort(
+        new AppError(
+          'RUNNER_FAILED',
+          `The run took longer than ${seconds} s (the query timeout plus a margin) and was stopped; the previous rows are kept. Narrow the query or raise STACKQL_QUERY_TIMEOUT_S.`,
+        ),
+      )
+      // Still here a minute later (stuck in a write): exit; the database rolls the write back.
+      setTimeout(() => process.exit(1), 60_000).unref()
+    }, args.timeoutMs)
+    timer.unref()
+  }
 
   let app: FastifyInstance | undefined
   try {

@@ -1,11 +1,12 @@
 // Builds the web app: services, web infrastructure (security, identity, rendering, errors, assets),
 // the four domain areas, /healthz, and any extension plugins platform teams configured.
+import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifyServerOptions } from 'fastify'
 import type { Config } from '../src/config.js'
 import { AppError } from '../src/errors.js'
 import { projectRoot, runnerCommand } from '../src/paths.js'
-import { createLocalRunLauncher } from '../src/services/local-runner.js'
+import { createLocalRunLauncher, LOCAL_RUN_MARGIN_MS } from '../src/services/local-runner.js'
 import healthPlugin from './health.js'
 import idePlugin from './ide/index.js'
 import inventoryPlugin from './inventory/index.js'
@@ -69,6 +70,8 @@ export async function buildApp(config: Config, opts: BuildAppOptions = {}): Prom
       },
       log: app.log,
       cwd: projectRoot,
+      logDir: join(config.dataDir, 'runs'),
+      timeoutMs: config.stackql.queryTimeoutMs + LOCAL_RUN_MARGIN_MS,
     })
   await app.register(servicesPlugin, {
     config,

@@ -142,3 +142,12 @@ CREATE TABLE IF NOT EXISTS stackql_app.inventory_columns (
   PRIMARY KEY (target_schema, target_table, source_key),
   CONSTRAINT inventory_columns_name_unique UNIQUE (target_schema, target_table, column_name)
 );
+-- int-snapshots: the per-schedule shrink guard. A run whose snapshot has fewer rows than this
+-- percentage of the table's current rows is refused (FAILED, previous rows kept). NULL = off.
+ALTER TABLE stackql_app.schedules ADD COLUMN IF NOT EXISTS shrink_guard_pct smallint;
+DO $$
+BEGIN
+  ALTER TABLE stackql_app.schedules ADD CONSTRAINT schedules_shrink_guard_pct_range
+    CHECK (shrink_guard_pct IS NULL OR shrink_guard_pct BETWEEN 1 AND 100);
+EXCEPTION WHEN duplicate_object THEN NULL;
+END $$;

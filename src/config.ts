@@ -14,6 +14,7 @@ const Millis = Type.String({
   pattern: '^[0-9]{1,9}$',
   description: 'a number of milliseconds (0 = no limit)',
 })
+const Count = Type.String({ pattern: '^[1-9][0-9]{0,5}$', description: 'a whole number of at least 1' })
 
 /** Every variable the app understands. Unknown variables are ignored; known ones must be well-formed. */
 export const EnvSchema = Type.Object({
@@ -66,6 +67,11 @@ export const EnvSchema = Type.Object({
   STACKQL_MAX_OUTPUT_MB: Type.Optional(Seconds),
   INVENTORY_LOCK_TIMEOUT_MS: Type.Optional(Millis),
   INVENTORY_STATEMENT_TIMEOUT_MS: Type.Optional(Millis),
+  IDE_MAX_OUTPUT_MB: Type.Optional(
+    Type.String({ pattern: '^[0-9]+(\\.[0-9]+)?$', description: 'a number of megabytes' }),
+  ),
+  IDE_MAX_CONCURRENT_RUNS_PER_USER: Type.Optional(Count),
+  IDE_MAX_CONCURRENT_RUNS: Type.Optional(Count),
   ANTHROPIC_MODEL: Type.Optional(NonEmpty),
   ANTHROPIC_BASE_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
   APP_PLUGINS: Type.Optional(Type.String()),
@@ -130,6 +136,13 @@ export interface Config {
     downloadBaseUrl?: string
     queryTimeoutMs: number
     maxOutputBytes: number
+  }
+  /** Bounds of the IDE's runs (the job runner has only the stackql ones). */
+  ide: {
+    /** Output bound of one IDE run (IDE_MAX_OUTPUT_MB, default 64 MB; never above stackql.maxOutputBytes). */
+    maxOutputBytes: number
+    maxConcurrentRunsPerUser: number
+    maxConcurrentRuns: number
   }
   anthropic: { model: string; baseURL?: string }
   /** The inventory writer's limits: lock wait and per-statement time of a run's write (0 = no limit). */
@@ -216,6 +229,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       downloadBaseUrl: e.STACKQL_DOWNLOAD_BASE_URL,
       queryTimeoutMs: Math.round(Number(e.STACKQL_QUERY_TIMEOUT_S ?? 300) * 1000),
       maxOutputBytes: Math.round(Number(e.STACKQL_MAX_OUTPUT_MB ?? 256) * 1024 * 1024),
+    },
+    ide: {
+      maxOutputBytes: Math.round(Number(e.IDE_MAX_OUTPUT_MB ?? 64) * 1024 * 1024),
+      maxConcurrentRunsPerUser: Number(e.IDE_MAX_CONCURRENT_RUNS_PER_USER ?? 2),
+      maxConcurrentRuns: Number(e.IDE_MAX_CONCURRENT_RUNS ?? 8),
     },
     anthropic: { model: e.ANTHROPIC_MODEL ?? DEFAULT_ANTHROPIC_MODEL, baseURL: e.ANTHROPIC_BASE_URL },
     inventoryWriter: {

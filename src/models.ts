@@ -40,6 +40,8 @@ export const ScheduleInput = Type.Object({
   cron_expression: Type.String({ minLength: 1, maxLength: 120 }),
   target_schema: Type.String({ pattern: IDENTIFIER_PATTERN, default: 'stackql_inventory' }),
   target_table: Type.String({ pattern: IDENTIFIER_PATTERN }),
+  /** Shrink guard: refuse a snapshot with fewer rows than this % of the previous one (null/absent = off). */
+  shrink_guard_pct: Type.Optional(Type.Union([Type.Integer({ minimum: 1, maximum: 100 }), Type.Null()])),
 })
 export type ScheduleInput = Static<typeof ScheduleInput>
 

@@ -1,5 +1,5 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -12,7 +12,7 @@ import { runInventory } from '../src/services/inventory-run.js'
 import { createLocalRunLauncher } from '../src/services/local-runner.js'
 import { QueryService } from '../src/services/query-service.js'
 import { testDb } from './helpers/db.js'
-import { awsAccountFor, makeRunner, STANDIN, type Tap } from './helpers/stackql.js'
+import { awsAccountFor, makeRunner, processGone, STANDIN, type Tap, waitUntil } from './helpers/stackql.js'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const run = promisify(execFile)
@@ -184,6 +184,101 @@ t.test('runInventory', async (t) => {
   })
 })
 
+t.test('finding 1 (partial output): only a complete result becomes a snapshot', async (t) => {
+  const { db, sql } = await testDb(t)
+  const d = deps(t, db, sql)
+  const query = await db.saveQuery(
+    { name: 'q', description: '', query_text: rowsQuery(30, 'id, name, region'), provider: 'stackql_test' },
+    'me@example.com',
+  )
+  const schedule = await db.saveSchedule({
+    query_id: query.id,
+    cron_expression: '0 * * * *',
+    target_schema: 'stackql_inventory',
+    target_table: 'guarded',
+  })
+  const args = { queryId: query.id, targetSchema: 'stackql_inventory', targetTable: 'guarded' }
+  const setQuery = (query_text: string) =>
+    db.updateQuery(query.id, { name: 'q', description: '', query_text, provider: 'stackql_test' })
+  const snapshot = async () =>
+    (
+      await sql<{ n: number; digest: string }[]>`
+        select count(*)::int as n, md5(string_agg(id::text || name, ',' order by id)) as digest
+        from stackql_inventory.guarded`
+    )[0]!
+  t.match(await runInventory(d, args), { status: 'SUCCESS', rowCount: 30 })
+  const previous = await snapshot()
+  t.equal(previous.n, 30)
+
+  t.test(
+    'rows + an error on stderr + exit 1: FAILED with StackQL’s text, the previous rows intact',
+    async (t) => {
+      await setQuery("SELECT * FROM stackql_test.util.partial WHERE count = '30'")
+      const outcome = await runInventory(d, { ...args, scheduleId: schedule.id })
+      t.equal(outcome.status, 'FAILED')
+      t.match(outcome.error, /^Incomplete result: StackQL printed 10 rows but reported an error/)
+      t.match(outcome.error, /stackql_inventory\.guarded keeps its previous 30 rows/)
+      t.match(
+        outcome.error,
+        /StackQL: error: http response status code: 403, response body: .*UnauthorizedOperation/,
+      )
+      t.same(await snapshot(), previous, 'not shrunk to the surviving region')
+      const [r] = (await runsOf(db)).filter((x) => x.id === outcome.runId)
+      t.match(r, { status: 'FAILED', error: outcome.error, row_count: null })
+      t.equal((await db.getSchedule(schedule.id))!.last_error, outcome.error)
+    },
+  )
+
+  t.test('zero rows + unrecognised stderr text + exit 0 does not empty a full table', async (t) => {
+    await setQuery('SELECT * FROM stackql_test.util.noise')
+    const outcome = await runInventory(d, args)
+    t.equal(outcome.status, 'FAILED')
+    t.match(outcome.error, /^StackQL returned no rows but wrote to stderr/)
+    t.match(outcome.error, /StackQL: level=warn msg="provider page 2 of 5 skipped"/)
+    t.same(await snapshot(), previous)
+  })
+
+  t.test('an empty result without stderr text is a snapshot (the resources are really gone)', async (t) => {
+    const other = { ...args, targetTable: 'emptied' }
+    await setQuery(rowsQuery(4, 'id'))
+    t.match(await runInventory(d, other), { status: 'SUCCESS', rowCount: 4 })
+    await setQuery("SELECT id FROM stackql_test.util.rows WHERE count = '0'")
+    t.match(await runInventory(d, other), { status: 'SUCCESS', rowCount: 0 })
+    t.same([...(await sql`select count(*)::int as n from stackql_inventory.emptied`)], [{ n: 0 }])
+  })
+
+  t.test('the shrink guard refuses a snapshot below its percentage, naming the numbers', async (t) => {
+    await db.updateSchedule(schedule.id, { shrink_guard_pct: 90 })
+    await setQuery(rowsQuery(26, 'id, name, region'))
+    const outcome = await runInventory(d, { ...args, scheduleId: schedule.id })
+    t.equal(outcome.status, 'FAILED')
+    t.equal(
+      outcome.error,
+      "Shrink guard: the new snapshot has 26 rows, 86.6% of the previous 30 rows, and this schedule refuses less than 90% (stackql_inventory.guarded keeps its previous 30 rows). If the drop is expected, lower or turn off the schedule's shrink guard and run again.",
+    )
+    t.same(await snapshot(), previous)
+    t.match(await runInventory(d, args), { status: 'FAILED' }, 'also for a run that names no schedule')
+    await setQuery(rowsQuery(27, 'id, name, region'))
+    t.match(await runInventory(d, args), { status: 'SUCCESS', rowCount: 27 }, '90% exactly is allowed')
+    await setQuery(rowsQuery(30, 'id, name, region'))
+    t.match(await runInventory(d, args), { status: 'SUCCESS', rowCount: 30 }, 'growth is always allowed')
+  })
+
+  t.test('under a 90% shrink guard, rows + error + exit 1 still fail with StackQL’s text', async (t) => {
+    await setQuery("SELECT * FROM stackql_test.util.partial WHERE count = '30'")
+    const outcome = await runInventory(d, { ...args, scheduleId: schedule.id })
+    t.equal(outcome.status, 'FAILED')
+    t.match(outcome.error, /^Incomplete result: .*StackQL: error: http response status code: 403/)
+    t.same(await snapshot(), previous)
+  })
+
+  t.test('with the guard off, a smaller complete snapshot replaces the table', async (t) => {
+    await db.updateSchedule(schedule.id, { shrink_guard_pct: null })
+    await setQuery(rowsQuery(3, 'id, name, region'))
+    t.match(await runInventory(d, args), { status: 'SUCCESS', rowCount: 3 })
+  })
+})
+
 t.test('the built runner (dist/run-query.mjs) with plain node', async (t) => {
   const outdir = mkdtempSync(join(tmpdir(), 'runner-build-'))
   t.teardown(() => rmSync(outdir, { recursive: true, force: true }))
@@ -212,6 +307,7 @@ t.test('the built runner (dist/run-query.mjs) with plain node', async (t) => {
     'me@example.com',
   )
   const target = ['--target-schema', 'stackql_inventory', '--target-table', 'cli_rows']
+  const logDir = join(stackqlDir, 'runs')
 
   t.test('bad arguments exit 2 with the usage on stderr, touching nothing', async (t) => {
     for (const args of [[], ['--query-id', 'abc', ...target], ['--query-id', '1'], ['--nope', '1']]) {
@@ -305,6 +401,8 @@ t.test('the built runner (dist/run-query.mjs) with plain node', async (t) => {
       cwd: outdir,
       runEnv: async () => ({ AWS_ACCESS_KEY_ID: 'AKIALOCALRUN', AWS_SECRET_ACCESS_KEY: 'very-secret-value' }),
       log,
+      logDir,
+      timeoutMs: 60_000,
     })
     const { message } = await launch(schedule)
     t.match(message, /Started a local run of schedule \d+ \(process \d+\)/)
@@ -328,8 +426,127 @@ t.test('the built runner (dist/run-query.mjs) with plain node', async (t) => {
     t.notMatch(log.lines.join('\n'), /very-secret-value|AKIALOCALRUN/, 'no credential reaches the log')
   })
 
+  const waitForRun = async (scheduleId: number, ms = 30_000) => {
+    const end = Date.now() + ms
+    let s = await db.getSchedule(scheduleId)
+    while (Date.now() < end && (s!.last_run_status === null || s!.last_run_status === 'RUNNING')) {
+      await new Promise((r) => setTimeout(r, 100))
+      s = await db.getSchedule(scheduleId)
+    }
+    return s!
+  }
+  const localSchedule = async (name: string, query_text: string) => {
+    const q = await db.saveQuery(
+      { name, description: '', query_text, provider: 'stackql_test' },
+      'me@example.com',
+    )
+    return db.saveSchedule({
+      query_id: q.id,
+      cron_expression: '0 * * * *',
+      target_schema: 'stackql_inventory',
+      target_table: name,
+    })
+  }
+
+  t.test(
+    'finding 8 (local runner): the child logs to a file of its own, named in a failed run’s error',
+    async (t) => {
+      const schedule = await localSchedule('local_failing', 'SELECT id FROM stackql_test.util.rows')
+      const launch = createLocalRunLauncher({
+        command: [process.execPath, bundle],
+        env,
+        cwd: outdir,
+        log: captureLog(),
+        logDir,
+        timeoutMs: 60_000,
+      })
+      const started = await launch(schedule)
+      t.match(started.logFile, new RegExp(`^${logDir}/schedule-${schedule.id}-[^/]+\\.log$`))
+      t.match(started.message, `Log: ${started.logFile}`)
+      const s = await waitForRun(schedule.id)
+      t.equal(s.last_run_status, 'FAILED')
+      t.match(s.last_error, /^cannot find matching operation/)
+      t.ok(s.last_error!.endsWith(`(runner log: ${started.logFile})`), s.last_error ?? '')
+      await waitUntil(
+        () => readFileSync(started.logFile, 'utf8').includes('cannot find matching operation'),
+        5000,
+      )
+      t.match(
+        readFileSync(started.logFile, 'utf8'),
+        /cannot find matching operation/,
+        'the reason line is in the log',
+      )
+    },
+  )
+
+  t.test('finding 8 (local runner): a local run is bounded by its timeout and recorded FAILED', async (t) => {
+    const schedule = await localSchedule(
+      'local_hanging',
+      "SELECT * FROM stackql_test.util.sleep WHERE seconds = '60'",
+    )
+    const launch = createLocalRunLauncher({
+      command: [process.execPath, bundle],
+      env,
+      cwd: outdir,
+      log: captureLog(),
+      logDir,
+      timeoutMs: 2000,
+    })
+    const started = Date.now()
+    const { logFile } = await launch(schedule)
+    const s = await waitForRun(schedule.id, 40_000)
+    t.ok(Date.now() - started < 40_000, 'stopped long before the 60 s sleep')
+    t.equal(s.last_run_status, 'FAILED')
+    t.match(
+      s.last_error,
+      /^The run took longer than 2 s \(the query timeout plus a margin\) and was stopped; the previous rows are kept\./,
+    )
+    t.match(s.last_error, `(runner log: ${logFile})`)
+  })
+
+  t.test('finding 8 (local runner): the run survives the server that started it going away', async (t) => {
+    const schedule = await localSchedule(
+      'local_orphaned',
+      "SELECT * FROM stackql_test.util.sleep WHERE seconds = '3'",
+    )
+    const parent = await run(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        join(ROOT, 'test/helpers/launch-and-exit.ts'),
+        JSON.stringify({
+          command: [process.execPath, bundle],
+          env: { ...env, LOG_LEVEL: 'info' },
+          cwd: outdir,
+          logDir,
+          timeoutMs: 60_000,
+          schedule,
+        }),
+      ],
+      { cwd: ROOT },
+    )
+    const started = JSON.parse(parent.stdout) as { logFile: string; message: string }
+    const pid = Number(/\(process (\d+)\)/.exec(started.message)![1])
+    t.notOk(processGone(pid), 'the parent has exited; the run is still going')
+    const s = await waitForRun(schedule.id)
+    t.equal(s.last_run_status, 'SUCCESS', s.last_error ?? '')
+    t.same([...(await sql`select slept from stackql_inventory.local_orphaned`)], [{ slept: 3 }])
+    t.match(
+      readFileSync(started.logFile, 'utf8'),
+      /"msg":"run succeeded"[\s\S]*wrote 1 rows/,
+      'it kept logging after its parent was gone',
+    )
+  })
+
   t.test('Run now with a runner that cannot start fails clearly', async (t) => {
-    const launch = createLocalRunLauncher({ command: ['/nonexistent/node'], env, log: captureLog() })
+    const launch = createLocalRunLauncher({
+      command: ['/nonexistent/node'],
+      env,
+      log: captureLog(),
+      logDir,
+      timeoutMs: 60_000,
+    })
     const schedule = { id: 1, query_id: 1, target_schema: 's', target_table: 't' } as Schedule
     await t.rejects(launch(schedule), { code: 'RUNNER_FAILED', message: /Could not start the job runner/ })
     // the failed start released the schedule: the next click tries again instead of 'in progress'
@@ -347,6 +564,8 @@ t.test('the built runner (dist/run-query.mjs) with plain node', async (t) => {
         command: ['/nonexistent/node'],
         env,
         log: captureLog(),
+        logDir,
+        timeoutMs: 60_000,
         runEnv: async () => {
           await gate
           return {}

@@ -302,3 +302,72 @@ t.test('parses rows whose keys come in a different order into column order', asy
   t.throws(() => parseRows('[1,2]'), /not an object/)
   t.throws(() => parseRows('<html>'), /not JSON/)
 })
+
+t.test(
+  'finding 1 (partial output): rows with an error on stderr and exit 1 come back as complete: false with StackQL’s text',
+  async (t) => {
+    const { runner } = await pulledRunner(t, ['stackql_test'])
+    const partial = await runner.run("SELECT * FROM stackql_test.util.partial WHERE count = '9'")
+    t.equal(partial.rows.length, 3, 'the rows StackQL printed are kept (for the IDE)')
+    t.equal(partial.complete, false)
+    t.match(partial.incomplete, /^error: http response status code: 403/)
+    const whole = await runner.run("SELECT id FROM stackql_test.util.rows WHERE count = '9'")
+    t.equal(whole.complete, true)
+    t.equal(whole.incomplete, undefined)
+    const noise = await runner.run('SELECT * FROM stackql_test.util.noise')
+    t.same(noise.rows, [])
+    t.equal(noise.complete, true, 'unrecognised text with exit 0 is no error by itself (the writer decides)')
+    t.equal(noise.message, 'level=warn msg="provider page 2 of 5 skipped"')
+  },
+)
+
+t.test('finding 7 (IDE memory): outputBytes is the exact size of the JSON StackQL printed', async (t) => {
+  const { runner } = await pulledRunner(t, ['stackql_test'])
+  const result = await runner.run("SELECT id, name, region FROM stackql_test.util.rows WHERE count = '500'")
+  t.equal(result.outputBytes, Buffer.byteLength(JSON.stringify(result.rows)))
+})
+
+t.test('finding 7 (IDE memory): a per-run output bound applies and names its own setting', async (t) => {
+  const { runner } = await pulledRunner(t, ['stackql_test'])
+  const err = await rejection(
+    runner.run("SELECT * FROM stackql_test.util.rows WHERE count = '5000'", {
+      maxOutputBytes: 64 * 1024,
+      maxOutputSetting: 'IDE_MAX_OUTPUT_MB',
+    }),
+  )
+  t.equal(err.code, 'STACKQL_OUTPUT_TOO_LARGE')
+  t.match(err.message, /more than 65536 bytes.*raise IDE_MAX_OUTPUT_MB/)
+  const within = await runner.run("SELECT id FROM stackql_test.util.rows WHERE count = '5'", {
+    maxOutputBytes: 64 * 1024,
+  })
+  t.equal(within.rows.length, 5)
+})
+
+t.test(
+  'finding 6 (redaction): stderr is redacted BEFORE the 64 KiB cut, so no prefix of a value survives',
+  async (t) => {
+    const { runner } = await pulledRunner(t, ['stackql_test'])
+    const secret = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY'
+    // 'error: ' + pad + 'key=' puts the cut at 64 KiB six characters into the value.
+    const pad = 64 * 1024 - 'error: '.length - 'key='.length - 6
+    const err = await rejection(
+      runner.run(
+        `SELECT * FROM stackql_test.util.echo WHERE name = 'AWS_SECRET_ACCESS_KEY' AND pad = '${pad}'`,
+        {
+          env: { AWS_SECRET_ACCESS_KEY: secret },
+        },
+      ),
+    )
+    t.equal(err.code, 'STACKQL_QUERY')
+    t.ok(err.message.length <= 64 * 1024 + 1, 'still cut to 64 KiB')
+    t.notMatch(err.message, /wJalr/, 'not even the beginning of the value')
+    for (let k = 2; k < secret.length; k++)
+      t.notOk(err.message.endsWith(secret.slice(0, k)), `no ${k}-char prefix`)
+    const short = await rejection(
+      runner.run("SELECT * FROM stackql_test.util.echo WHERE name = 'AWS_SECRET_ACCESS_KEY'", {
+        env: { AWS_SECRET_ACCESS_KEY: secret },
+      }),
+    )
+    t.equal(short.message, 'error: key=[redacted] rejected')
+  },
+)

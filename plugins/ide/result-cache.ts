@@ -1,6 +1,6 @@
 // The IDE's last results, kept briefly so a large result can be paged and downloaded whole without
 // running the query again. Private to the IDE plugin (one instance per app, never module-level),
-// bounded by entry count, estimated bytes and age; a result is readable only by the user who ran it.
+// bounded by entry count, exact bytes and age; a result is readable only by the user who ran it.
 // Results are the query's output (cloud inventory data), never credentials.
 import { randomUUID } from 'node:crypto'
 import type { Row } from '../../src/models.js'
@@ -12,6 +12,11 @@ export interface CachedResult {
   rows: Row[]
   elapsedMs: number
   message?: string
+  /** False when StackQL reported an error along with the rows (the page keeps showing the warning). */
+  complete?: boolean
+  incomplete?: string
+  /** Bytes of the JSON the rows were parsed from, when the runner measured them. */
+  outputBytes?: number
   createdAt: number
   bytes: number
 }
@@ -25,15 +30,16 @@ export interface ResultCacheOptions {
 
 export const RESULT_CACHE_DEFAULTS = { maxEntries: 20, maxBytes: 200 * 1024 * 1024, ttlMs: 30 * 60_000 }
 
-/** Rough in-memory size of a result: JSON length of a sample of rows, scaled to the row count. */
-export function estimateBytes(rows: Row[]): number {
-  if (rows.length === 0) return 0
-  const sample = Math.min(rows.length, 200)
-  const step = rows.length / sample
-  let chars = 0
-  for (let i = 0; i < sample; i++) chars += JSON.stringify(rows[Math.floor(i * step)]).length
-  // Strings are UTF-16 in memory and objects carry overhead: twice the JSON length is a fair guess.
-  return Math.ceil((chars / sample) * rows.length * 2)
+/**
+ * The size a result is accounted at: the exact bytes of the JSON StackQL printed (the runner counts
+ * them), or — for a result that did not come from StackQL's stdout — the exact UTF-8 length of its
+ * rows as JSON. Never a sample: one wide row among many narrow ones must count in full.
+ */
+export function resultBytes(result: { rows: Row[]; outputBytes?: number }): number {
+  if (result.outputBytes !== undefined) return result.outputBytes
+  let bytes = 2 + Math.max(0, result.rows.length - 1) // [ ] and the commas
+  for (const row of result.rows) bytes += Buffer.byteLength(JSON.stringify(row))
+  return bytes
 }
 
 export class ResultCache {
@@ -64,7 +70,7 @@ export class ResultCache {
     owner: string,
     result: Omit<CachedResult, 'id' | 'owner' | 'createdAt' | 'bytes'>,
   ): CachedResult | undefined {
-    const bytes = estimateBytes(result.rows)
+    const bytes = resultBytes(result)
     if (bytes > this.#maxBytes) return undefined
     this.#expire()
     while (this.#entries.size >= this.#maxEntries || this.#bytes + bytes > this.#maxBytes) {

@@ -12,10 +12,14 @@ import type { QueryResult } from '../../src/services/query-service.js'
 import { ProfileField, pickedProfiles } from './profiles.js'
 import type { CachedResult, ResultCache } from './result-cache.js'
 import { csvChunks, formatElapsed, jsonChunks, resultPage } from './result-format.js'
+import { RunLimits } from './run-limits.js'
 
 export interface ResultsOptions {
   cache: ResultCache
 }
+
+const INCOMPLETE_TITLE =
+  'Incomplete result: StackQL reported an error, so these rows are not the whole result.'
 
 const RunBody = Type.Object({
   query_text: Type.String({ maxLength: 100_000 }),
@@ -47,6 +51,8 @@ export type ResultsView =
       total: number
       elapsed: string
       message?: string
+      /** StackQL's text when the rows came with an error (shown as an alert above the rows). */
+      incomplete?: { title: string; text: string }
       tooLarge?: string
       countLabel: string
       totalLabel: string
@@ -58,7 +64,8 @@ function rowsLabel(n: number): string {
 }
 
 export function resultView(
-  result: Pick<QueryResult, 'columns' | 'rows' | 'elapsedMs' | 'message'>,
+  result: Pick<QueryResult, 'columns' | 'rows' | 'elapsedMs' | 'message'> &
+    Partial<Pick<QueryResult, 'complete' | 'incomplete'>>,
   page: number,
   entry?: CachedResult,
   tooLarge?: string,
@@ -70,7 +77,12 @@ export function resultView(
     columns: result.columns,
     total: result.rows.length,
     elapsed: formatElapsed(result.elapsedMs),
-    message: result.message,
+    // The incomplete alert carries StackQL's text; it is not repeated as an info message.
+    message: result.complete === false ? undefined : result.message,
+    incomplete:
+      result.complete === false
+        ? { title: INCOMPLETE_TITLE, text: result.incomplete ?? result.message ?? '' }
+        : undefined,
     tooLarge,
     countLabel: rowsLabel(result.rows.length),
     totalLabel: formatCount(result.rows.length),
@@ -82,6 +94,9 @@ const EXPIRED =
   'This result is no longer available (the server keeps the last 20 results for 30 minutes): run the query again.'
 
 const results: FastifyPluginAsyncTypebox<ResultsOptions> = async (app, { cache }) => {
+  const ide = app.config.ide
+  const limits = new RunLimits({ perUser: ide.maxConcurrentRunsPerUser, total: ide.maxConcurrentRuns })
+
   app.post('/run', { schema: { body: RunBody } }, async (req, reply) => {
     const queryText = req.body.query_text
     const provider = (req.body.provider ?? '').trim()
@@ -98,6 +113,12 @@ const results: FastifyPluginAsyncTypebox<ResultsOptions> = async (app, { cache }
       const view = { state: 'error', code: 'VALIDATION', message: `"${provider}" is not a provider name.` }
       return reply.render('ide/_results', { results: view }, { status: 400 })
     }
+    const slot = limits.enter(req.user)
+    if ('refused' in slot) {
+      reply.header('retry-after', '5')
+      const view = { state: 'error', code: 'TOO_MANY_RUNS', message: slot.refused }
+      return reply.render('ide/_results', { results: view }, { status: 429 })
+    }
     const controller = abortOnDisconnect(reply)
     let result: QueryResult
     try {
@@ -105,6 +126,8 @@ const results: FastifyPluginAsyncTypebox<ResultsOptions> = async (app, { cache }
       result = await app.queries.execute(queryText, provider || undefined, {
         signal: controller.signal,
         profiles,
+        maxOutputBytes: ide.maxOutputBytes,
+        maxOutputSetting: 'IDE_MAX_OUTPUT_MB',
       })
     } catch (e) {
       if (!isAppError(e)) throw e
@@ -114,6 +137,8 @@ const results: FastifyPluginAsyncTypebox<ResultsOptions> = async (app, { cache }
       }
       const view = { state: 'error', code: e.code, message: e.message }
       return reply.render('ide/_results', { results: view }, { status: e.status })
+    } finally {
+      slot.release()
     }
     const entry = cache.add(req.user, result)
     const tooLarge = entry

@@ -6,6 +6,7 @@ import type { FastifyPluginAsync } from 'fastify'
 import { Type } from 'typebox'
 import { AppError, isAppError } from '../../src/errors.js'
 import { IdParams, ScheduleInput } from '../../src/models.js'
+import { parseShrinkGuard } from '../../src/services/schedule-service.js'
 import { schedulePrefill } from '../../src/starter/add.js'
 import { loadStarterLibrary } from '../../src/starter/library.js'
 import {
@@ -27,7 +28,13 @@ const PreviewQuery = Type.Object({
   cron_expression: Type.String({ maxLength: 200, default: '' }),
   for: Type.Union([Type.Literal('new'), Type.Literal('edit')], { default: 'new' }),
 })
-const CronBody = Type.Object({ cron_expression: ScheduleInput.properties.cron_expression })
+/** The shrink guard as a form field: empty = off, else 1–100 (parsed by parseShrinkGuard for a clear message). */
+const ShrinkGuardField = Type.Optional(Type.String({ maxLength: 20 }))
+const NewScheduleBody = Type.Object({ ...ScheduleInput.properties, shrink_guard_pct: ShrinkGuardField })
+const CronBody = Type.Object({
+  cron_expression: ScheduleInput.properties.cron_expression,
+  shrink_guard_pct: ShrinkGuardField,
+})
 
 /** How long a row waits for a started run to report: a job cluster needs minutes to start. */
 const WAIT_LOCAL_MS = 2 * 60_000
@@ -135,10 +142,11 @@ const schedules: FastifyPluginAsync = async (fastify) => {
     return reply.render('schedules/_cron-preview', view)
   })
 
-  app.post('/', { schema: { body: ScheduleInput } }, async (req, reply) => {
+  app.post('/', { schema: { body: NewScheduleBody } }, async (req, reply) => {
     const created = await app.schedules.create({
       ...req.body,
       target_schema: req.body.target_schema || DEFAULT_SCHEMA,
+      shrink_guard_pct: parseShrinkGuard(req.body.shrink_guard_pct),
     })
     req.log.info({ scheduleId: created.id, jobId: created.job_id, user: req.user }, 'schedule created')
     return reply.render('schedules/_table', await tableData({ highlightId: created.id }))
@@ -200,7 +208,11 @@ const schedules: FastifyPluginAsync = async (fastify) => {
   })
 
   app.post('/:id/cron', { schema: { params: IdParams, body: CronBody } }, async (req, reply) => {
+    // Parsed first: a bad percentage changes nothing (neither the cron nor the job).
+    const guard =
+      req.body.shrink_guard_pct === undefined ? undefined : parseShrinkGuard(req.body.shrink_guard_pct)
     await app.schedules.updateCron(req.params.id, req.body.cron_expression)
+    if (guard !== undefined) await app.schedules.setShrinkGuard(req.params.id, guard)
     return reply.render('schedules/_row', { row: await loadRow(req.params.id) })
   })
 

@@ -40,6 +40,8 @@ export interface ScheduleRow {
   cronError: string | null
   nextRun: TimeView | null
   target: string
+  /** The shrink guard percentage, or null when it is off. */
+  shrinkGuardPct: number | null
   isActive: boolean
   lastRun: TimeView | null
   status: RowStatus
@@ -182,6 +184,7 @@ export function scheduleRow(s: ScheduleView, runs: Run[], ctx: RowContext, live?
     cronError,
     nextRun,
     target: `${s.target_schema}.${s.target_table}`,
+    shrinkGuardPct: s.shrink_guard_pct ?? null,
     isActive: s.is_active,
     lastRun: timeView(lastRunAt, ctx),
     status,

@@ -20,7 +20,16 @@ export type { ProviderProfiles } from './profiles.js'
 export type { RunStart } from './runs-inventory.js'
 
 export type SchedulePatch = Partial<
-  Pick<Schedule, 'cron_expression' | 'target_schema' | 'target_table' | 'is_active' | 'job_id' | 'last_error'>
+  Pick<
+    Schedule,
+    | 'cron_expression'
+    | 'target_schema'
+    | 'target_table'
+    | 'is_active'
+    | 'job_id'
+    | 'last_error'
+    | 'shrink_guard_pct'
+  >
 >
 
 /** How long another process's change to the saved queries or provider mappings may take to show. */
@@ -163,15 +172,16 @@ export class DbService extends RunsAndInventory {
     const table = assertIdentifierShape(input.target_table, 'table')
     return this.use(async (sql) => {
       const [row] = await sql<Schedule[]>`
-        insert into stackql_app.schedules (query_id, cron_expression, target_schema, target_table)
-        values (${input.query_id}, ${input.cron_expression}, ${schema}, ${table}) returning *`
+        insert into stackql_app.schedules (query_id, cron_expression, target_schema, target_table, shrink_guard_pct)
+        values (${input.query_id}, ${input.cron_expression}, ${schema}, ${table}, ${input.shrink_guard_pct ?? null})
+        returning *`
       return row!
     })
   }
 
   async updateSchedule(id: number, patch: SchedulePatch): Promise<Schedule> {
     assertId(id, 'Schedule')
-    const changes: Record<string, string | boolean | null> = { ...patch }
+    const changes: Record<string, string | number | boolean | null> = { ...patch }
     if (patch.target_schema !== undefined) assertTargetSchema(patch.target_schema)
     if (patch.target_table !== undefined) assertIdentifierShape(patch.target_table, 'table')
     const columns = Object.keys(changes).filter((k) => changes[k] !== undefined)
@@ -183,6 +193,24 @@ export class DbService extends RunsAndInventory {
         : await sql<Schedule[]>`select * from stackql_app.schedules where id = ${id}`
       if (!row) throw new AppError('NOT_FOUND', `Schedule ${id} does not exist.`)
       return row
+    })
+  }
+
+  /**
+   * The shrink guard's "previous snapshot": how many rows `schema.table` holds now, or null when the
+   * table does not exist yet (the first run). Counted, not taken from the run history, so rows
+   * written by hand or by an older version count too.
+   */
+  async countSnapshotRows(schema: string, table: string): Promise<number | null> {
+    assertTargetSchema(schema)
+    assertIdentifierShape(table, 'table')
+    return this.use(async (sql) => {
+      const [found] = await sql`
+        select 1 from pg_class c join pg_namespace n on n.oid = c.relnamespace
+        where n.nspname = ${schema} and c.relname = ${table} and c.relkind in ('r', 'p')`
+      if (!found) return null
+      const [row] = await sql<{ n: string }[]>`select count(*)::int8 as n from ${sql(schema)}.${sql(table)}`
+      return Number(row!.n)
     })
   }
 

@@ -8,6 +8,7 @@ import { writeInventory } from '../db/inventory-writer.js'
 import { isAppError } from '../errors.js'
 import type { Query, Row, Schedule } from '../models.js'
 import { assertReadOnlyQuery } from '../stackql/statements.js'
+import { snapshotRefusal } from './snapshot-guard.js'
 
 export interface RunLogger {
   info(obj: Record<string, unknown>, msg: string): void
@@ -24,7 +25,7 @@ export interface InventoryRunDeps {
       queryText: string,
       provider?: string,
       opts?: { signal?: AbortSignal; timeoutMs?: number },
-    ): Promise<{ columns: string[]; rows: Row[] }>
+    ): Promise<{ columns: string[]; rows: Row[]; message?: string; complete: boolean; incomplete?: string }>
   }
   log: RunLogger
   /** The writer's lock and statement timeouts (config.inventoryWriter); the writer's defaults otherwise. */
@@ -38,6 +39,8 @@ export interface InventoryRunArgs {
   scheduleId?: number
   /** 'local' (CLI, Run now) or 'databricks' (a job run). */
   trigger?: string
+  /** The runner's log file (local "Run now"): named in the run's error when it fails. */
+  logFile?: string
 }
 
 export interface InventoryRunOutcome {
@@ -58,7 +61,8 @@ export function oneLine(message: string): string {
 }
 
 function reason(e: unknown, signal?: AbortSignal): string {
-  if (signal?.aborted) return 'cancelled'
+  // A timeout aborts with an AppError saying so; a signal or a client going away is 'cancelled'.
+  if (signal?.aborted) return isAppError(signal.reason) ? oneLine(signal.reason.message) : 'cancelled'
   if (isAppError(e)) return oneLine(e.message)
   return oneLine(`Unexpected error: ${e instanceof Error ? e.message : String(e)}`)
 }
@@ -76,7 +80,8 @@ export async function runInventory(
 ): Promise<InventoryRunOutcome> {
   const { db, log } = deps
   let runId: number | undefined
-  const fail = async (error: string): Promise<InventoryRunOutcome> => {
+  const fail = async (why: string): Promise<InventoryRunOutcome> => {
+    const error = args.logFile ? oneLine(`${why} (runner log: ${args.logFile})`) : why
     log.error({ runId, queryId: args.queryId, target: `${args.targetSchema}.${args.targetTable}` }, error)
     if (runId !== undefined) {
       try {
@@ -132,6 +137,17 @@ export async function runInventory(
     )
     const result = await deps.queries.execute(query.query_text, query.provider, { signal })
     signal?.throwIfAborted()
+    // Only a complete result is a snapshot: rows that came with an error, or a snapshot the shrink
+    // guard refuses, leave the previous rows in place and fail the run with StackQL's text.
+    const guardPct =
+      schedule?.shrink_guard_pct ?? (await db.findScheduleByTarget(schema, table))?.shrink_guard_pct ?? null
+    const refusal = snapshotRefusal({
+      target: `${schema}.${table}`,
+      result,
+      previousRows: await db.countSnapshotRows(schema, table),
+      shrinkGuardPct: guardPct,
+    })
+    if (refusal) return await fail(oneLine(refusal))
     const written = await writeInventory(deps.sql, { schema, table }, result, { signal, ...deps.writeLimits })
     await db.finishRun(runId, { status: 'SUCCESS', row_count: written.rowCount })
     log.info(

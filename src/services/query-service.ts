@@ -31,6 +31,9 @@ export interface ExecuteOptions {
   signal?: AbortSignal
   /** Overrides the configured query timeout for this run. */
   timeoutMs?: number
+  /** A tighter output bound for this run (the IDE's IDE_MAX_OUTPUT_MB), and the setting naming it. */
+  maxOutputBytes?: number
+  maxOutputSetting?: string
   /** The profile picked per referenced provider (provider -> profile); 'default' for the others. */
   profiles?: Record<string, string>
 }
@@ -48,7 +51,15 @@ export interface PreparedQuery {
   mappings: ProviderConfig[]
 }
 
-export type QueryResult = ResultSet & { message?: string }
+export type QueryResult = ResultSet & {
+  message?: string
+  /** False when StackQL returned rows but also reported an error: the rows are not the whole result. */
+  complete: boolean
+  /** StackQL's text saying why the result is incomplete. */
+  incomplete?: string
+  /** Exact bytes of the JSON output the rows were parsed from. */
+  outputBytes: number
+}
 
 export class QueryService {
   constructor(private readonly deps: QueryServiceDeps) {}
@@ -136,7 +147,13 @@ export class QueryService {
     const pulled = [...new Set([...prepared.pull, ...(provider ? [provider] : [])])]
     await Promise.all(pulled.map((p) => ensureProvider(runner, p, { logger, signal: opts.signal })))
     const env = needsCredentials(kind) ? await credentials.resolveProviderEnv(prepared.mappings) : {}
-    const result = await runner.run(statement, { env, signal: opts.signal, timeoutMs: opts.timeoutMs })
+    const result = await runner.run(statement, {
+      env,
+      signal: opts.signal,
+      timeoutMs: opts.timeoutMs,
+      maxOutputBytes: opts.maxOutputBytes,
+      maxOutputSetting: opts.maxOutputSetting,
+    })
     const elapsedMs = Math.round(performance.now() - started)
     logger?.info(
       {
@@ -144,6 +161,8 @@ export class QueryService {
         profiles: prepared.profiles,
         kind,
         rows: result.rows.length,
+        complete: result.complete,
+        outputBytes: result.outputBytes,
         elapsedMs,
         credentials: Object.keys(env),
       },
@@ -154,6 +173,9 @@ export class QueryService {
       rows: result.rows,
       elapsedMs,
       ...(result.message ? { message: result.message } : {}),
+      complete: result.complete,
+      ...(result.incomplete ? { incomplete: result.incomplete } : {}),
+      outputBytes: result.outputBytes,
     }
   }
 

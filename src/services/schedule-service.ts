@@ -18,7 +18,13 @@ export interface ScheduleStore {
     patch: Partial<
       Pick<
         Schedule,
-        'cron_expression' | 'target_schema' | 'target_table' | 'is_active' | 'job_id' | 'last_error'
+        | 'cron_expression'
+        | 'target_schema'
+        | 'target_table'
+        | 'is_active'
+        | 'job_id'
+        | 'last_error'
+        | 'shrink_guard_pct'
       >
     >,
   ): Promise<Schedule>
@@ -34,6 +40,22 @@ export interface ScheduleServiceDeps {
   launchLocalRun?: (schedule: Schedule) => Promise<{ message: string }>
   /** JOB_TIMEZONE, for the preview. */
   timezone?: string
+}
+
+/**
+ * Reads the shrink guard as a form sends it: empty (or "off") = off, else a whole percentage
+ * 1–100 (a trailing % is fine). Anything else is a VALIDATION error naming the field.
+ */
+export function parseShrinkGuard(value: unknown): number | null {
+  if (value === undefined || value === null) return null
+  if (typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= 100) return value
+  const text = String(value).trim().replace(/%$/, '').trim()
+  if (text === '' || /^off$/i.test(text)) return null
+  if (/^[0-9]{1,3}$/.test(text) && Number(text) >= 1 && Number(text) <= 100) return Number(text)
+  throw new AppError(
+    'VALIDATION',
+    `Shrink guard: "${String(value).slice(0, 20)}" is not a percentage. Enter a whole number from 1 to 100 (e.g. 90 refuses a snapshot with fewer than 90% of the previous rows), or leave it empty to turn the guard off.`,
+  )
 }
 
 export interface ScheduleDescription {
@@ -75,7 +97,11 @@ export class ScheduleService {
     parseSchedule(input.cron_expression, this.timezone)
     const query = await this.requireQuery(input.query_id)
     assertReadOnlyQuery(query.query_text)
-    const saved = await this.db.saveSchedule({ ...input, cron_expression: input.cron_expression.trim() })
+    const saved = await this.db.saveSchedule({
+      ...input,
+      cron_expression: input.cron_expression.trim(),
+      shrink_guard_pct: parseShrinkGuard(input.shrink_guard_pct),
+    })
     if (!this.jobs) return saved
 
     let jobId: string
@@ -92,6 +118,12 @@ export class ScheduleService {
       await this.db.deleteSchedule(saved.id).catch(() => {})
       throw await this.withJobCleanup(jobId, e)
     }
+  }
+
+  /** Sets the schedule's shrink guard (null = off). The runner reads it from the row: the job is unchanged. */
+  async setShrinkGuard(id: number, pct: number | null): Promise<Schedule> {
+    await this.requireSchedule(id)
+    return this.db.updateSchedule(id, { shrink_guard_pct: parseShrinkGuard(pct) })
   }
 
   async updateCron(id: number, cron: string): Promise<Schedule> {

@@ -4,20 +4,31 @@ import { spawn } from 'node:child_process'
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Config } from '../config.js'
-import { readOwnEnvironment } from '../config.js'
 import { AppError } from '../errors.js'
 import type { Row } from '../models.js'
 import { ensureStackqlBinary } from './binary.js'
+import { DEFAULT_FLAGS, pickBaseEnvironment } from './child-env.js'
 import type { EngineLogger } from './logger.js'
 import { isErrorMessage, OutputFormatError, parseRows } from './output.js'
+import { redactAndTruncate, secretForms } from './redact.js'
 
+export { BASE_ENV_NAMES, DEFAULT_FLAGS, pickBaseEnvironment } from './child-env.js'
 export type { EngineLogger } from './logger.js'
 
 export interface StackqlResult {
   columns: string[]
   rows: Row[]
-  /** StackQL's informational stderr text (REGISTRY PULL, INSERT/DELETE/EXEC), when it printed one. */
+  /** StackQL's stderr text (redacted), when it printed any: an info message, or why the rows are incomplete. */
   message?: string
+  /**
+   * False when StackQL printed rows AND reported an error (an error pattern on stderr, a non-zero
+   * exit, a signal): the rows are what it got before or around the failure, not the whole result.
+   */
+  complete: boolean
+  /** Why the result is incomplete (StackQL's own text), when `complete` is false. */
+  incomplete?: string
+  /** Bytes of JSON StackQL printed on stdout: the exact size of the output the rows were parsed from. */
+  outputBytes: number
   elapsedMs: number
 }
 
@@ -26,6 +37,9 @@ export interface RunOptions {
   env?: Record<string, string>
   signal?: AbortSignal
   timeoutMs?: number
+  /** A tighter output bound for this run (e.g. the IDE's), and the setting that raises it. */
+  maxOutputBytes?: number
+  maxOutputSetting?: string
 }
 
 export interface StackqlRunnerOptions {
@@ -40,66 +54,10 @@ export interface StackqlRunnerOptions {
   baseEnv?: Record<string, string>
 }
 
-/** pystackql's default exec flags. */
-export const DEFAULT_FLAGS = [
-  '--execution.concurrency.limit',
-  '-1',
-  '--dataflow.dependency.max',
-  '50',
-  '--dataflow.components.max',
-  '50',
-  '--http.response.maxResults',
-  '-1',
-  '--http.response.pageLimit',
-  '20',
-  '--indirect.depth.max',
-  '5',
-  '--apirequesttimeout',
-  '45',
-]
-
-/** The non-secret variables a child needs to run (locale, temp dir, TLS roots, proxies). */
-export const BASE_ENV_NAMES = [
-  'PATH',
-  'HOME',
-  'TMPDIR',
-  'TZ',
-  'LANG',
-  'LANGUAGE',
-  'LC_ALL',
-  'LC_CTYPE',
-  'LC_MESSAGES',
-  'LC_NUMERIC',
-  'LC_TIME',
-  'LC_COLLATE',
-  'SSL_CERT_FILE',
-  'SSL_CERT_DIR',
-  'HTTP_PROXY',
-  'HTTPS_PROXY',
-  'NO_PROXY',
-  'http_proxy',
-  'https_proxy',
-  'no_proxy',
-  // Windows needs these to start a process at all.
-  'SYSTEMROOT',
-  'TEMP',
-  'TMP',
-  'USERPROFILE',
-]
-
-export function pickBaseEnvironment(
-  read: (name: string) => string | undefined = readOwnEnvironment,
-): Record<string, string> {
-  const env: Record<string, string> = {}
-  for (const name of BASE_ENV_NAMES) {
-    const v = read(name)
-    if (v !== undefined) env[name] = v
-  }
-  return env
-}
-
 /** Longest stderr text kept (a Go panic can print thousands of goroutines). */
 const MAX_STDERR_CHARS = 64 * 1024
+/** stderr collected before redaction: more than is kept, so no value is cut before it is redacted. */
+const COLLECT_STDERR_CHARS = 4 * MAX_STDERR_CHARS
 
 export class StackqlRunner {
   readonly approot: string
@@ -119,8 +77,9 @@ export class StackqlRunner {
   }
 
   /**
-   * Runs one statement. Resolves with rows (zero rows is not an error) and any info message;
-   * rejects with AppError STACKQL_QUERY (message = StackQL's raw text), STACKQL_TIMEOUT,
+   * Runs one statement. Resolves with rows (zero rows is not an error), any stderr message, and
+   * `complete: false` when rows came with an error; rejects with AppError STACKQL_QUERY (message =
+   * StackQL's raw text) when there are no rows and an error, STACKQL_TIMEOUT,
    * STACKQL_OUTPUT_TOO_LARGE, STACKQL_CANCELLED or STACKQL_BINARY.
    */
   async run(statement: string, opts: RunOptions = {}): Promise<StackqlResult> {
@@ -130,12 +89,20 @@ export class StackqlRunner {
     this.approotReady ??= mkdir(this.approot, { recursive: true }).catch(() => {})
     await this.approotReady
     if (signal?.aborted) throw cancelled()
-    const timeoutMs = opts.timeoutMs ?? this.opts.timeoutMs
-    const secrets = Object.values(opts.env ?? {}).filter((v) => v.length >= 4)
+    const limits = {
+      timeoutMs: opts.timeoutMs ?? this.opts.timeoutMs,
+      maxOutputBytes: Math.min(opts.maxOutputBytes ?? Infinity, this.opts.maxOutputBytes),
+      maxOutputSetting:
+        opts.maxOutputBytes !== undefined && opts.maxOutputBytes < this.opts.maxOutputBytes
+          ? (opts.maxOutputSetting ?? 'STACKQL_MAX_OUTPUT_MB')
+          : 'STACKQL_MAX_OUTPUT_MB',
+    }
+    const forms = secretForms(Object.values(opts.env ?? {}))
     const started = performance.now()
-    const out = await this.spawnOnce(bin, statement, { ...this.baseEnv, ...opts.env }, timeoutMs, signal)
+    const out = await this.spawnOnce(bin, statement, { ...this.baseEnv, ...opts.env }, limits, signal)
     const elapsedMs = Math.round(performance.now() - started)
-    const stderr = redact(out.stderr.trim(), secrets)
+    // Redact first, then cut: a cut through a value must not leave its beginning behind.
+    const stderr = redactAndTruncate(out.stderr.trim(), forms, MAX_STDERR_CHARS, out.stderrCut)
     this.opts.logger?.debug(
       {
         elapsedMs,
@@ -151,27 +118,38 @@ export class StackqlRunner {
       parsed = parseRows(out.stdout.toString('utf8'))
     } catch (e) {
       if (!(e instanceof OutputFormatError)) throw e
-      throw new AppError('STACKQL_QUERY', stderr || redact(e.message, secrets))
+      throw new AppError('STACKQL_QUERY', stderr || redactAndTruncate(e.message, forms, MAX_STDERR_CHARS))
     }
     const failed = stderr !== '' && isErrorMessage(stderr)
     const crashed = out.code !== 0 || out.signal !== null
-    if (parsed.rows.length === 0 && (failed || crashed)) {
-      throw new AppError(
-        'STACKQL_QUERY',
-        stderr || `StackQL exited with ${out.signal ?? `code ${out.code}`} without printing a message.`,
-      )
+    const why =
+      stderr || `StackQL exited with ${out.signal ?? `code ${out.code}`} without printing a message.`
+    if (parsed.rows.length === 0 && (failed || crashed)) throw new AppError('STACKQL_QUERY', why)
+    const complete = !(failed || crashed)
+    return {
+      ...parsed,
+      ...(stderr ? { message: stderr } : {}),
+      complete,
+      ...(complete ? {} : { incomplete: why }),
+      outputBytes: out.stdout.length,
+      elapsedMs,
     }
-    return { ...parsed, ...(stderr ? { message: stderr } : {}), elapsedMs }
   }
 
   private spawnOnce(
     bin: string,
     statement: string,
     env: Record<string, string>,
-    timeoutMs: number,
+    limits: { timeoutMs: number; maxOutputBytes: number; maxOutputSetting: string },
     signal?: AbortSignal,
-  ): Promise<{ stdout: Buffer; stderr: string; code: number | null; signal: NodeJS.Signals | null }> {
-    const maxOutputBytes = this.opts.maxOutputBytes
+  ): Promise<{
+    stdout: Buffer
+    stderr: string
+    stderrCut: boolean
+    code: number | null
+    signal: NodeJS.Signals | null
+  }> {
+    const { timeoutMs, maxOutputBytes, maxOutputSetting } = limits
     return new Promise((resolve, reject) => {
       let child: ReturnType<typeof spawn>
       try {
@@ -189,6 +167,7 @@ export class StackqlRunner {
       const chunks: Buffer[] = []
       let bytes = 0
       let stderr = ''
+      let stderrCut = false
       let stopped: AppError | undefined
       const stop = (err: AppError) => {
         if (stopped) return
@@ -215,7 +194,7 @@ export class StackqlRunner {
           stop(
             new AppError(
               'STACKQL_OUTPUT_TOO_LARGE',
-              `The query returned more than ${formatBytes(maxOutputBytes)} of data and was stopped. Select fewer columns, add a WHERE clause or LIMIT, or raise STACKQL_MAX_OUTPUT_MB.`,
+              `The query returned more than ${formatBytes(maxOutputBytes)} of data and was stopped. Select fewer columns, add a WHERE clause or LIMIT, or raise ${maxOutputSetting}.`,
             ),
           )
           return
@@ -224,7 +203,8 @@ export class StackqlRunner {
       })
       child.stderr!.setEncoding('utf8')
       child.stderr!.on('data', (s: string) => {
-        if (stderr.length < MAX_STDERR_CHARS) stderr += s.slice(0, MAX_STDERR_CHARS - stderr.length)
+        if (stderr.length + s.length > COLLECT_STDERR_CHARS) stderrCut = true
+        if (stderr.length < COLLECT_STDERR_CHARS) stderr += s.slice(0, COLLECT_STDERR_CHARS - stderr.length)
       })
       let spawnError: unknown
       child.on('error', (e) => {
@@ -242,7 +222,7 @@ export class StackqlRunner {
         signal?.removeEventListener('abort', onAbort)
         if (stopped) return reject(stopped)
         if (spawnError) return reject(notStartable(bin, spawnError))
-        resolve({ stdout: Buffer.concat(chunks, bytes), stderr, code, signal: sig })
+        resolve({ stdout: Buffer.concat(chunks, bytes), stderr, stderrCut, code, signal: sig })
       })
     })
   }
@@ -281,13 +261,6 @@ function notStartable(bin: string, e: unknown): AppError {
     `Could not start StackQL at ${bin} (${code}). Check that the file exists and is executable, the download directory's permissions, or set STACKQL_BIN to a working stackql binary.`,
     { cause: e },
   )
-}
-
-/** Defence in depth: a provider error that echoes a credential (AWS echoes key ids) must not carry it on. */
-function redact(text: string, secrets: string[]): string {
-  let out = text
-  for (const s of secrets) if (out.includes(s)) out = out.split(s).join('[redacted]')
-  return out
 }
 
 function formatMs(ms: number): string {

@@ -253,6 +253,36 @@ export const catalog = {
                 .map((name) => ({ name })),
           },
           crash: { required: [], columns: [['x', 'string', '']], crash: true, rows: () => [] },
+          // int-snapshots: faults that must not become snapshots, and an echo for the redaction tests.
+          partial: {
+            required: ['count'],
+            columns: [
+              ['id', 'string', ''],
+              ['name', 'string', ''],
+              ['region', 'string', ''],
+            ],
+            rows: (params) =>
+              manyRows(Number(params.count[0]))
+                .filter((r) => r.region === 'us-east-1')
+                .map(({ id, name, region }) => ({ id, name, region })),
+            stderr: () =>
+              'error: http response status code: 403, response body: <Response><Errors><Error><Code>UnauthorizedOperation</Code><Message>You are not authorized to perform this operation. (region eu-west-1)</Message></Error></Errors></Response>\n',
+            exitCode: 1,
+          },
+          noise: {
+            required: [],
+            columns: [['id', 'string', '']],
+            rows: () => [],
+            stderr: () => 'level=warn msg="provider page 2 of 5 skipped"\n',
+          },
+          echo: {
+            required: ['name'],
+            columns: [['x', 'string', '']],
+            rows: () => [],
+            // An error that echoes a credential, after `pad` characters of filler.
+            stderr: (params, env) =>
+              `error: ${'.'.repeat(Number(params.pad?.[0] ?? 0))}key=${env[params.name[0]] ?? ''} rejected\n`,
+          },
         },
       },
     },

@@ -177,6 +177,9 @@ async function select(stmt) {
     rows = [...rows].sort((a, b) => byValue(plain(a[column]), plain(b[column])) * (desc ? -1 : 1))
   }
   if (stmt.limit !== undefined) rows = rows.slice(0, stmt.limit)
+  // int-snapshots: a resource may also write to stderr and set the exit code (partial, noise, echo).
+  if (r.stderr) process.stderr.write(r.stderr(params, env))
+  if (r.exitCode) process.exitCode = r.exitCode
   const star = stmt.items.length === 1 && stmt.items[0].star
   const out =
     star && r.rawRows
