@@ -55,6 +55,8 @@ export const EnvSchema = Type.Object({
   STACKQL_MAX_OUTPUT_MB: Type.Optional(Seconds),
   ANTHROPIC_MODEL: Type.Optional(NonEmpty),
   ANTHROPIC_BASE_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
+  AI_ANSWER_TIMEOUT_S: Type.Optional(Seconds),
+  AI_RETRY_MAX_WAIT_S: Type.Optional(Seconds),
   APP_PLUGINS: Type.Optional(Type.String()),
   LOCAL_USER_EMAIL: Type.Optional(NonEmpty),
   TRUST_FORWARDED_EMAIL: Type.Optional(Bool),
@@ -110,7 +112,14 @@ export interface Config {
     queryTimeoutMs: number
     maxOutputBytes: number
   }
-  anthropic: { model: string; baseURL?: string }
+  anthropic: {
+    model: string
+    baseURL?: string
+    /** The time bound of one assistant answer, tool lookups and visible retries included. */
+    answerTimeoutMs: number
+    /** A rate limit / overload asking to wait longer than this is reported, not retried. */
+    retryMaxWaitMs: number
+  }
   /** Module specifiers of extra Fastify plugins loaded by platform teams (APP_PLUGINS, comma-separated). */
   extensions: string[]
   localUserEmail: string
@@ -191,7 +200,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       queryTimeoutMs: Math.round(Number(e.STACKQL_QUERY_TIMEOUT_S ?? 300) * 1000),
       maxOutputBytes: Math.round(Number(e.STACKQL_MAX_OUTPUT_MB ?? 256) * 1024 * 1024),
     },
-    anthropic: { model: e.ANTHROPIC_MODEL ?? DEFAULT_ANTHROPIC_MODEL, baseURL: e.ANTHROPIC_BASE_URL },
+    anthropic: {
+      model: e.ANTHROPIC_MODEL ?? DEFAULT_ANTHROPIC_MODEL,
+      baseURL: e.ANTHROPIC_BASE_URL,
+      answerTimeoutMs: Math.round(Number(e.AI_ANSWER_TIMEOUT_S ?? 180) * 1000),
+      retryMaxWaitMs: Math.round(Number(e.AI_RETRY_MAX_WAIT_S ?? 30) * 1000),
+    },
     extensions: (e.APP_PLUGINS ?? '')
       .split(',')
       .map((s) => s.trim())
