@@ -65,3 +65,15 @@ CREATE TABLE IF NOT EXISTS stackql_app.runs (
 );
 CREATE INDEX IF NOT EXISTS runs_schedule_idx ON stackql_app.runs (schedule_id, started_at DESC);
 CREATE INDEX IF NOT EXISTS runs_target_idx ON stackql_app.runs (target_schema, target_table, started_at DESC);
+
+-- explorer: StackQL metadata (SHOW SERVICES / SHOW RESOURCES / DESCRIBE / SHOW METHODS results),
+-- cached per provider + installed version and statement. Metadata does not change within a provider
+-- version, so rows are never updated in place; app instances share them. No credentials are involved.
+CREATE TABLE IF NOT EXISTS stackql_app.metadata_cache (
+  provider   text        NOT NULL,
+  version    text        NOT NULL,
+  statement  text        NOT NULL,
+  payload    jsonb       NOT NULL,
+  fetched_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (provider, version, statement)
+);
