@@ -1,9 +1,8 @@
 // The AI assistant: `fastify.ai`. The Anthropic key is resolved per chat (secret
 // <SECRET_SCOPE>/anthropic-api-key, or ANTHROPIC_API_KEY in local dev) and handed to the SDK only.
-// Write Query's lookups and check use `fastify.metadata` (the explorer's metadata service) when it
-// is registered; without it the assistant answers from memory, unchecked.
+// Write Query's lookups and the check of its SQL use `fastify.metadata` (the explorer's metadata
+// service: credential-free metadata statements, cached per provider + version).
 import fp from 'fastify-plugin'
-import type { AssistantMetadata } from '../../src/assistant/metadata.js'
 import { AiService } from '../../src/services/ai-service.js'
 
 declare module 'fastify' {
@@ -20,14 +19,10 @@ export default fp(
       answerTimeoutMs: app.config.anthropic.answerTimeoutMs,
       retryMaxWaitMs: app.config.anthropic.retryMaxWaitMs,
       getApiKey: () => app.credentials.anthropicKey(app.config.secretScope),
+      metadata: app.metadata,
       logger: app.log,
     })
     app.decorate('ai', ai)
-    app.addHook('onReady', async () => {
-      if (app.hasDecorator('metadata')) {
-        ai.useMetadata((app as unknown as { metadata: AssistantMetadata }).metadata)
-      }
-    })
   },
-  { fastify: '5.x', name: 'ai', dependencies: ['config', 'stackql'] },
+  { fastify: '5.x', name: 'ai', dependencies: ['config', 'stackql', 'metadata'] },
 )

@@ -3,7 +3,8 @@ import { APIConnectionError, APIConnectionTimeoutError, APIError } from '@anthro
 
 export const KEY_HINT = 'check the anthropic-api-key secret'
 
-export const CUT_OFF = 'The answer was cut off: the connection to Anthropic closed before it finished. Try again.'
+export const CUT_OFF =
+  'The answer was cut off: the connection to Anthropic closed before it finished. Try again.'
 
 export function errorName(e: unknown): string {
   return e instanceof Error ? e.name : typeof e
@@ -82,7 +83,11 @@ export function waitableFailure(e: unknown): { what: string; waitS: number; told
   if (!(e instanceof APIError)) return undefined
   const told = retryAfterSeconds(e.headers)
   if (e.status === 429 || e.type === 'rate_limit_error') {
-    return { what: 'The AI assistant is rate limited by Anthropic', waitS: told ?? 10, told: told !== undefined }
+    return {
+      what: 'The AI assistant is rate limited by Anthropic',
+      waitS: told ?? 10,
+      told: told !== undefined,
+    }
   }
   if (e.status === 529 || e.type === 'overloaded_error') {
     return { what: 'Anthropic is overloaded right now', waitS: told ?? 5, told: told !== undefined }

@@ -42,4 +42,3 @@ export const SYSTEM_PROMPTS: Record<ChatMode, string> = {
   query: QUERY_SYSTEM_PROMPT,
   results: RESULTS_SYSTEM_PROMPT,
 }
-

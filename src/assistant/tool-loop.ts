@@ -133,7 +133,19 @@ async function checkSql(
   timeoutMs: number,
 ): Promise<AssistantCheck> {
   try {
-    const warnings = await metadata.checkStatement(sql, { signal, timeoutMs })
+    const all = await metadata.checkStatement(sql, { signal, timeoutMs })
+    // `unchecked`: the metadata could not be looked up — that is not the model's mistake to correct.
+    const warnings = all.filter((w) => w.kind !== 'unchecked')
+    const unchecked = all.filter((w) => w.kind === 'unchecked')
+    if (warnings.length === 0 && unchecked.length > 0) {
+      return {
+        sql,
+        passed: false,
+        warnings: [],
+        retrying: false,
+        unavailable: unchecked.map((w) => w.message).join(' '),
+      }
+    }
     return { sql, passed: warnings.length === 0, warnings: warnings.map((w) => w.message), retrying: false }
   } catch (e) {
     if (signal.aborted) throw e

@@ -19,7 +19,8 @@ export const TOOLS = [
   },
   {
     name: 'list_resources',
-    description: 'Lists the resources of one service of a provider (for example aws.ec2 -> instances, volumes).',
+    description:
+      'Lists the resources of one service of a provider (for example aws.ec2 -> instances, volumes).',
     input_schema: {
       type: 'object' as const,
       properties: {
@@ -106,7 +107,11 @@ export async function runTool(
   const args = ARGS[name as ToolName]
   if (!args) {
     const known = Object.keys(ARGS).join(', ')
-    return fail(name, `Unknown tool "${short(name)}". The tools are: ${known}.`, `Asked for an unknown tool "${short(name)}"`)
+    return fail(
+      name,
+      `Unknown tool "${short(name)}". The tools are: ${known}.`,
+      `Asked for an unknown tool "${short(name)}"`,
+    )
   }
   const values: string[] = []
   for (const a of args) {
@@ -125,28 +130,53 @@ export async function runTool(
   try {
     if (name === 'list_services') {
       const rows = (await metadata.listServices(provider, opts)).map(entryName)
-      return ok(name, rows.join('\n') || '(no services)', `Listed the services of ${target} — ${plural(rows.length, 'service', 'services')}`)
+      return ok(
+        name,
+        rows.join('\n') || '(no services)',
+        `Listed the services of ${target} — ${plural(rows.length, 'service', 'services')}`,
+      )
     }
     if (name === 'list_resources') {
       const rows = (await metadata.listResources(provider, service, opts)).map(entryName)
-      return ok(name, rows.join('\n') || '(no resources)', `Listed the resources of ${target} — ${plural(rows.length, 'resource', 'resources')}`)
+      return ok(
+        name,
+        rows.join('\n') || '(no resources)',
+        `Listed the resources of ${target} — ${plural(rows.length, 'resource', 'resources')}`,
+      )
     }
     if (name === 'describe_resource') {
       const cols = await metadata.describeResource(provider, service, resource, opts)
-      const content = cols.map((c) => `${c.name} (${c.type})${c.description ? `: ${c.description.slice(0, 200)}` : ''}`).join('\n')
-      return ok(name, content || '(no columns)', `Looked up ${target} — ${plural(cols.length, 'column', 'columns')}`)
+      const content = cols
+        .map((c) => `${c.name} (${c.type})${c.description ? `: ${c.description.slice(0, 200)}` : ''}`)
+        .join('\n')
+      return ok(
+        name,
+        content || '(no columns)',
+        `Looked up ${target} — ${plural(cols.length, 'column', 'columns')}`,
+      )
     }
     const methods = await metadata.showMethods(provider, service, resource, opts)
     const content = methods
-      .map((m) => `${m.name} [${m.sqlVerb}] required: ${m.requiredParams.length ? m.requiredParams.join(', ') : '(none)'}`)
+      .map(
+        (m) =>
+          `${m.name} [${m.sqlVerb}] required: ${m.requiredParams.length ? m.requiredParams.join(', ') : '(none)'}`,
+      )
       .join('\n')
     const select = methods.find((m) => m.sqlVerb.toUpperCase() === 'SELECT')
     const needs = select?.requiredParams.length ? `, SELECT needs ${select.requiredParams.join(', ')}` : ''
-    return ok(name, content || '(no methods)', `Looked up the methods of ${target} — ${plural(methods.length, 'method', 'methods')}${needs}`)
+    return ok(
+      name,
+      content || '(no methods)',
+      `Looked up the methods of ${target} — ${plural(methods.length, 'method', 'methods')}${needs}`,
+    )
   } catch (e) {
     if (opts.signal?.aborted) throw e
     const reason = e instanceof Error && e.message ? e.message.slice(0, 300) : 'the lookup failed'
-    return fail(name, `The lookup of ${target} failed: ${reason}`, `The lookup of ${target} failed: ${reason}`)
+    return fail(
+      name,
+      `The lookup of ${target} failed: ${reason}`,
+      `The lookup of ${target} failed: ${reason}`,
+    )
   }
 }
 

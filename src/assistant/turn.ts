@@ -37,9 +37,7 @@ export interface TurnResult {
   stopReason: string | null | undefined
 }
 
-type Building =
-  | { type: 'text'; text: string }
-  | { type: 'tool_use'; id: string; name: string; json: string }
+type Building = { type: 'text'; text: string } | { type: 'tool_use'; id: string; name: string; json: string }
 
 /** Sleeps `ms`, or rejects as soon as `signal` aborts. */
 export function sleep(ms: number, signal: AbortSignal): Promise<void> {
@@ -113,7 +111,10 @@ export async function* streamTurn(req: TurnRequest): AsyncGenerator<AiChunk, Tur
         const waitMs = wait.waitS * 1000
         if (waitMs <= req.retryMaxWaitMs) {
           const retryAt = Date.now() + waitMs
-          req.log({ phase: 'wait', error: errorName(e), waitS: wait.waitS, attempt }, 'the AI assistant waits to retry')
+          req.log(
+            { phase: 'wait', error: errorName(e), waitS: wait.waitS, attempt },
+            'the AI assistant waits to retry',
+          )
           yield {
             type: 'wait',
             message: `${wait.what}. Retrying in ${wait.waitS} s (at ${clock(retryAt)} UTC, attempt ${attempt + 1} of ${req.maxRetries + 1}).`,
@@ -142,7 +143,8 @@ export async function* streamTurn(req: TurnRequest): AsyncGenerator<AiChunk, Tur
         },
         'the AI assistant request failed',
       )
-      const during = open?.type === 'tool_use' && !stopReason ? ` (while preparing the lookup ${open.name})` : ''
+      const during =
+        open?.type === 'tool_use' && !stopReason ? ` (while preparing the lookup ${open.name})` : ''
       yield { type: 'error', message: redact(`${failure}${during}`, req.apiKey) }
       return undefined
     }

@@ -5,16 +5,16 @@
 // own (maxRetries 0) — rate limits and overloads are waited out here, visibly, within a bound.
 import Anthropic, { APIUserAbortError } from '@anthropic-ai/sdk'
 import type { MessageParam } from '@anthropic-ai/sdk/resources/messages'
-import type { AiChunk } from '../assistant/chunks.js'
 import type { ChatMessage, ChatMode } from '../assistant/chat-types.js'
+import type { AiChunk } from '../assistant/chunks.js'
 import { errorName, KEY_HINT } from '../assistant/failure.js'
 import type { AssistantMetadata } from '../assistant/metadata.js'
 import { SYSTEM_PROMPTS } from '../assistant/prompts.js'
 import { type AnswerLimits, runAnswer } from '../assistant/tool-loop.js'
 import { AppError, isAppError } from '../errors.js'
 
-export type { AiChunk } from '../assistant/chunks.js'
 export type { ChatMessage, ChatMode } from '../assistant/chat-types.js'
+export type { AiChunk } from '../assistant/chunks.js'
 export { describeFailure } from '../assistant/failure.js'
 export { QUERY_SYSTEM_PROMPT, RESULTS_SYSTEM_PROMPT, SYSTEM_PROMPTS } from '../assistant/prompts.js'
 
@@ -97,11 +97,6 @@ export class AiService {
   constructor(opts: AiServiceOptions) {
     this.model = opts.model
     this.#opts = opts
-  }
-
-  /** Wires the metadata lookups in after construction (the metadata plugin may load after this one). */
-  useMetadata(metadata: AssistantMetadata | undefined): void {
-    this.#opts.metadata = metadata
   }
 
   /**
