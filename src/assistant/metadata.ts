@@ -27,7 +27,7 @@ export interface StatementWarning {
 }
 
 /** A service or resource row; the metadata service may return names or objects with a name. */
-export type NamedEntry = string | { name: string; title?: string; [k: string]: unknown }
+export type NamedEntry = string | { name: string; title?: string }
 
 export interface AssistantMetadata {
   listServices(provider: string, opts?: LookupOptions): Promise<NamedEntry[]>
