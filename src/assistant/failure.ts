@@ -92,5 +92,8 @@ export function waitableFailure(e: unknown): { what: string; waitS: number; told
   if (e.status === 529 || e.type === 'overloaded_error') {
     return { what: 'Anthropic is overloaded right now', waitS: told ?? 5, told: told !== undefined }
   }
+  if (e.status !== undefined && e.status >= 500) {
+    return { what: `Anthropic had an internal error (HTTP ${e.status})`, waitS: told ?? 1, told: told !== undefined }
+  }
   return undefined
 }

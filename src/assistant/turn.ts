@@ -148,6 +148,8 @@ export async function* streamTurn(req: TurnRequest): AsyncGenerator<AiChunk, Tur
       yield { type: 'error', message: redact(`${failure}${during}`, req.apiKey) }
       return undefined
     }
+    // The SDK's stream ends quietly (no throw) when its signal aborts.
+    if (req.signal.aborted) throw new APIUserAbortError()
     if (!finished) {
       const open = building.find((b) => b?.type === 'tool_use')
       req.log({ phase: 'stream', error: 'incomplete' }, 'the AI answer stream ended early')

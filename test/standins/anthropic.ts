@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { markedScenario, type ScenarioName, scenarioReply } from './anthropic-scenarios.js'
-import { type ToolUseReply, toolProblem, writeToolUse } from './anthropic-tools.js'
+import { type ToolUseReply, toolProblem, toolUseId, writeToolUse } from './anthropic-tools.js'
 
 export type { ScenarioName } from './anthropic-scenarios.js'
 export type { ToolCallScript, ToolUseReply } from './anthropic-tools.js'
@@ -283,7 +283,33 @@ export async function startAnthropicStandin(opts: AnthropicStandinOptions = {}):
       )
     }
     const model = validBody.model as string
-    if (validBody.stream !== true && reply.kind !== 'tool_use') {
+    if (validBody.stream !== true && reply.kind === 'tool_use') {
+      res.writeHead(200, { 'content-type': 'application/json', 'request-id': id('req') })
+      const content = [
+        ...(reply.text ? [{ type: 'text', text: reply.text }] : []),
+        ...reply.calls.map((c) => ({
+          type: 'tool_use',
+          id: toolUseId(),
+          name: c.name,
+          input: c.input ?? {},
+        })),
+      ]
+      record.toolUseIds.push(...content.flatMap((b) => ('id' in b ? [b.id] : [])))
+      res.end(
+        JSON.stringify({
+          id: id('msg'),
+          type: 'message',
+          role: 'assistant',
+          model: validBody.model,
+          content,
+          stop_reason: 'tool_use',
+          stop_sequence: null,
+          usage: { input_tokens: 25, output_tokens: 30 },
+        }),
+      )
+      return
+    }
+    if (validBody.stream !== true) {
       res.writeHead(200, { 'content-type': 'application/json', 'request-id': id('req') })
       res.end(
         JSON.stringify({
@@ -291,10 +317,10 @@ export async function startAnthropicStandin(opts: AnthropicStandinOptions = {}):
           type: 'message',
           role: 'assistant',
           model,
-          content: [{ type: 'text', text: reply.text }],
+          content: [{ type: 'text', text: reply.text ?? '' }],
           stop_reason: reply.kind === 'text' ? (reply.stopReason ?? 'end_turn') : 'end_turn',
           stop_sequence: null,
-          usage: { input_tokens: 25, output_tokens: tokenize(reply.text).length },
+          usage: { input_tokens: 25, output_tokens: tokenize(reply.text ?? '').length },
         }),
       )
       return
