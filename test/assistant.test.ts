@@ -43,7 +43,7 @@ const of = <K extends AiChunk['type']>(chunks: AiChunk[], type: K) =>
 const since = (before: number) => standin.messageRequests().slice(before)
 type Block = { type: string; id?: string; tool_use_id?: string; is_error?: boolean; content?: string }
 const contentOf = (r: RecordedRequest, i: number) =>
-  ((r.body?.messages as { content: unknown }[])[i]?.content ?? []) as Block[]
+  (((r.body?.messages ?? []) as { content: unknown }[])[i]?.content ?? []) as Block[]
 
 t.test(
   'stand-in: a tool call streams as a tool_use block of input_json_delta pieces with stop_reason tool_use',

@@ -48,8 +48,7 @@ export function toolProblem(body: Record<string, unknown>): string | undefined {
       if (seen.has(tool.name)) return 'tools: Tool names must be unique.'
       seen.add(tool.name)
       const schema = tool.input_schema as Record<string, unknown> | undefined
-      if (!schema || schema.type !== 'object')
-        return `tools.${i}.custom.input_schema.type: Input should be 'object'`
+      if (schema?.type !== 'object') return `tools.${i}.custom.input_schema.type: Input should be 'object'`
     }
   }
   const messages = body.messages as { role: string; content: unknown }[]
