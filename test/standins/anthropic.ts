@@ -63,6 +63,11 @@ export interface AnthropicStandinOptions {
   tokenDelayMs?: number
   /** Answer given when nothing is scripted; receives the last user message text. */
   defaultAnswer?: (lastUserMessage: string) => string
+  /**
+   * Whether a request offering tools, with nothing scripted and no marker, gets the `grounded`
+   * behaviour (lookups, then SQL). False: it gets the default text answer. Default true.
+   */
+  toolScenarioByDefault?: boolean
   /** Model ids the stand-in knows; others get 404 not_found_error. Default: any model. */
   models?: string[]
 }
@@ -261,7 +266,9 @@ export async function startAnthropicStandin(opts: AnthropicStandinOptions = {}):
     if (shapeProblem) return sendError(res, 400, 'invalid_request_error', shapeProblem)
     const messages = validBody.messages as { role: string; content: unknown }[]
     const chosen =
-      markedScenario(messages) ?? scenario ?? (Array.isArray(validBody.tools) ? 'grounded' : undefined)
+      markedScenario(messages) ??
+      scenario ??
+      (Array.isArray(validBody.tools) && opts.toolScenarioByDefault !== false ? 'grounded' : undefined)
     const reply: StandinReply = queue.shift() ??
       (chosen ? scenarioReply(chosen, messages) : undefined) ?? {
         kind: 'text',
