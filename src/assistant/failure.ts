@@ -79,7 +79,9 @@ export function describeFailure(e: unknown, ctx: { model: string; streamed: bool
  * A failure worth waiting out (a rate limit or an overload, before any text streamed): what
  * happened and how long the API asks to wait, in seconds (a default when it does not say).
  */
-export function waitableFailure(e: unknown): { what: string; waitS: number; told: boolean } | undefined {
+export function waitableFailure(
+  e: unknown,
+): { what: string; waitS: number; told: boolean; maxRetries?: number } | undefined {
   if (!(e instanceof APIError)) return undefined
   const told = retryAfterSeconds(e.headers)
   if (e.status === 429 || e.type === 'rate_limit_error') {
@@ -93,7 +95,13 @@ export function waitableFailure(e: unknown): { what: string; waitS: number; told
     return { what: 'Anthropic is overloaded right now', waitS: told ?? 5, told: told !== undefined }
   }
   if (e.status !== undefined && e.status >= 500) {
-    return { what: `Anthropic had an internal error (HTTP ${e.status})`, waitS: told ?? 1, told: told !== undefined }
+    // An internal error is retried once (as the SDK used to): a second one is likely to persist.
+    return {
+      what: `Anthropic had an internal error (HTTP ${e.status})`,
+      waitS: told ?? 1,
+      told: told !== undefined,
+      maxRetries: 1,
+    }
   }
   return undefined
 }

@@ -107,7 +107,7 @@ export async function* streamTurn(req: TurnRequest): AsyncGenerator<AiChunk, Tur
     } catch (e) {
       if (req.signal.aborted || e instanceof APIUserAbortError) throw new APIUserAbortError()
       const wait = streamed || req.streamedBefore ? undefined : waitableFailure(e)
-      if (wait && attempt <= req.maxRetries) {
+      if (wait && attempt <= Math.min(req.maxRetries, wait.maxRetries ?? req.maxRetries)) {
         const waitMs = wait.waitS * 1000
         if (waitMs <= req.retryMaxWaitMs) {
           const retryAt = Date.now() + waitMs
