@@ -7,6 +7,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyInstance } from 'fastify'
 import { Type } from 'typebox'
+import type { AssistantCheck, AssistantStep } from '../../src/assistant/chunks.js'
 import { AppError } from '../../src/errors.js'
 import {
   explainPrompt,
@@ -14,7 +15,6 @@ import {
   renderMarkdown,
   rowsToMarkdownTable,
 } from '../../src/render/markdown.js'
-import type { AssistantCheck, AssistantStep } from '../../src/assistant/chunks.js'
 import { type ChatMessage, type ChatMode, validateChat } from '../../src/services/ai-service.js'
 import { extractSql } from '../../src/services/extract-sql.js'
 import type { ResultCache } from './result-cache.js'
