@@ -151,3 +151,14 @@ BEGIN
     CHECK (shrink_guard_pct IS NULL OR shrink_guard_pct BETWEEN 1 AND 100);
 EXCEPTION WHEN duplicate_object THEN NULL;
 END $$;
+-- explorer: StackQL metadata (SHOW SERVICES / SHOW RESOURCES / DESCRIBE / SHOW METHODS results),
+-- cached per provider + installed version and statement. Metadata does not change within a provider
+-- version, so rows are never updated in place; app instances share them. No credentials are involved.
+CREATE TABLE IF NOT EXISTS stackql_app.metadata_cache (
+  provider   text        NOT NULL,
+  version    text        NOT NULL,
+  statement  text        NOT NULL,
+  payload    jsonb       NOT NULL,
+  fetched_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (provider, version, statement)
+);

@@ -74,6 +74,8 @@ export const EnvSchema = Type.Object({
   IDE_MAX_CONCURRENT_RUNS: Type.Optional(Count),
   ANTHROPIC_MODEL: Type.Optional(NonEmpty),
   ANTHROPIC_BASE_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
+  AI_ANSWER_TIMEOUT_S: Type.Optional(Seconds),
+  AI_RETRY_MAX_WAIT_S: Type.Optional(Seconds),
   APP_PLUGINS: Type.Optional(Type.String()),
   DASHBOARD_URL: Type.Optional(Type.String({ pattern: '^https://' })),
   GENIE_SPACE_URL: Type.Optional(Type.String({ pattern: '^https://' })),
@@ -144,7 +146,14 @@ export interface Config {
     maxConcurrentRunsPerUser: number
     maxConcurrentRuns: number
   }
-  anthropic: { model: string; baseURL?: string }
+  anthropic: {
+    model: string
+    baseURL?: string
+    /** The time bound of one assistant answer, tool lookups and visible retries included. */
+    answerTimeoutMs: number
+    /** A rate limit / overload asking to wait longer than this is reported, not retried. */
+    retryMaxWaitMs: number
+  }
   /** The inventory writer's limits: lock wait and per-statement time of a run's write (0 = no limit). */
   inventoryWriter: { lockTimeoutMs: number; statementTimeoutMs: number }
   /** Module specifiers of extra Fastify plugins loaded by platform teams (APP_PLUGINS, comma-separated). */
@@ -235,7 +244,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxConcurrentRunsPerUser: Number(e.IDE_MAX_CONCURRENT_RUNS_PER_USER ?? 2),
       maxConcurrentRuns: Number(e.IDE_MAX_CONCURRENT_RUNS ?? 8),
     },
-    anthropic: { model: e.ANTHROPIC_MODEL ?? DEFAULT_ANTHROPIC_MODEL, baseURL: e.ANTHROPIC_BASE_URL },
+    anthropic: {
+      model: e.ANTHROPIC_MODEL ?? DEFAULT_ANTHROPIC_MODEL,
+      baseURL: e.ANTHROPIC_BASE_URL,
+      answerTimeoutMs: Math.round(Number(e.AI_ANSWER_TIMEOUT_S ?? 180) * 1000),
+      retryMaxWaitMs: Math.round(Number(e.AI_RETRY_MAX_WAIT_S ?? 30) * 1000),
+    },
     inventoryWriter: {
       lockTimeoutMs: Number(e.INVENTORY_LOCK_TIMEOUT_MS ?? 30_000),
       statementTimeoutMs: Number(e.INVENTORY_STATEMENT_TIMEOUT_MS ?? 600_000),

@@ -359,10 +359,16 @@ t.test('Anthropic faults in the chat', async (t) => {
     }
   }
 
-  t.test('429: a readable rate-limit error in the chat', async (t) => {
-    api.script({ kind: 'error', status: 429, retryAfterS: 1 }, { kind: 'error', status: 429, retryAfterS: 1 })
-    const { res, error, done } = await chat()
+  t.test('429: visible waits, then a readable rate-limit error in the chat', async (t) => {
+    // Two visible retries (each a `wait` event), then the third 429 is the error.
+    api.script(
+      { kind: 'error', status: 429, retryAfterS: 1 },
+      { kind: 'error', status: 429, retryAfterS: 1 },
+      { kind: 'error', status: 429, retryAfterS: 1 },
+    )
+    const { res, error, done, events } = await chat()
     t.equal(res.statusCode, 200, 'the stream opens; the failure is an event in it')
+    t.equal(events.filter((e) => e.event === 'wait').length, 2)
     t.match(error, /^<div class="alert alert-error chat-error" role="alert">The AI assistant is rate limited/)
     t.equal(done?.content, '')
     t.match(done?.error, /rate limited/)

@@ -189,7 +189,12 @@ t.test('the IDE, as a person uses it', { skip }, async (t) => {
   })
 
   await t.test('a 429 from the API shows a readable error in the chat', async (t) => {
-    api.script({ kind: 'error', status: 429, retryAfterS: 1 }, { kind: 'error', status: 429, retryAfterS: 1 })
+    // Two visible 1 s waits (the app retries twice), then the third 429 is reported.
+    api.script(
+      { kind: 'error', status: 429, retryAfterS: 1 },
+      { kind: 'error', status: 429, retryAfterS: 1 },
+      { kind: 'error', status: 429, retryAfterS: 1 },
+    )
     await page.fill('#chat-input', 'again?')
     await page.press('#chat-input', 'Enter')
     const error = page.locator('.chat-error', { hasText: 'rate limited' })

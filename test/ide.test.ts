@@ -447,7 +447,12 @@ t.test('model output is rendered safely, as markdown only', async (t) => {
 })
 
 t.test('a rate limit from the API becomes a readable error event in the chat', async (t) => {
-  api.script({ kind: 'error', status: 429, retryAfterS: 1 }, { kind: 'error', status: 429, retryAfterS: 1 })
+  // The app retries twice, visibly (`wait` events); the third 429 is the error.
+  api.script(
+    { kind: 'error', status: 429, retryAfterS: 1 },
+    { kind: 'error', status: 429, retryAfterS: 1 },
+    { kind: 'error', status: 429, retryAfterS: 1 },
+  )
   const res = await (await tab()).chat({ mode: 'query', messages: [{ role: 'user', content: 'hi' }] })
   t.equal(res.statusCode, 200)
   const events = parseSse(res.body)
@@ -485,6 +490,7 @@ t.test('a malformed conversation is refused with 400 before streaming', async (t
 
 t.test('Explain and Interpret send prompts the server writes, as user turns', async (t) => {
   const { chat, form } = await tab()
+  const firstOfExplain = api.messageRequests().length
   const explain = await chat({
     mode: 'query',
     messages: [],
@@ -493,7 +499,8 @@ t.test('Explain and Interpret send prompts the server writes, as user turns', as
   const start = JSON.parse(parseSse(explain.body)[0]!.data)
   t.match(start.prompt, /^Explain this StackQL query/)
   t.match(start.prompt, /```sql\nSHOW PROVIDERS\n```/)
-  const sentExplain = api.messageRequests().at(-1)!.body as { messages: { content: string }[] }
+  // The first request of the answer (Write Query may go on with lookups in further requests).
+  const sentExplain = api.messageRequests()[firstOfExplain]!.body as { messages: { content: string }[] }
   t.equal(sentExplain.messages.at(-1)?.content, start.prompt)
 
   const ran = await form('POST', '/run', {

@@ -1,10 +1,13 @@
 // The IDE's AI chat. POST /chat streams one answer as SSE: `start` at once (with the prompt the
 // server wrote for Explain/Interpret), `render` with the answer so far as safe HTML (throttled),
-// `error` for a failure, and `done` with the raw answer (for the tab's history) and its final HTML.
+// `step-start`/`step` for each lookup (HTML list items), `wait` for a visible rate-limit or overload
+// wait (HTML with data-retry-at for the countdown), `check` for the SQL check, `error` for a
+// failure, and `done` with the raw answer, its steps and check (for the tab's history) and its HTML.
 // POST /chat/render turns the tab's stored history back into HTML. Nothing is stored on the server.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyInstance } from 'fastify'
 import { Type } from 'typebox'
+import type { AssistantCheck, AssistantStep } from '../../src/assistant/chunks.js'
 import { AppError } from '../../src/errors.js'
 import {
   explainPrompt,
@@ -38,10 +41,24 @@ const ChatBody = Type.Object({
   ),
 })
 
+const StoredStep = Type.Object({
+  tool: Type.String({ maxLength: 100 }),
+  label: Type.String({ maxLength: 500 }),
+  ok: Type.Boolean(),
+})
+const StoredCheck = Type.Object({
+  sql: Type.String({ maxLength: 100_000 }),
+  passed: Type.Boolean(),
+  warnings: Type.Array(Type.String({ maxLength: 2000 }), { maxItems: 50 }),
+  retrying: Type.Boolean(),
+  unavailable: Type.Optional(Type.String({ maxLength: 2000 })),
+})
 const StoredMessage = Type.Object({
   role: Type.Union([Type.Literal('user'), Type.Literal('assistant')]),
   content: Type.String({ maxLength: 200_000 }),
   error: Type.Optional(Type.Union([Type.String({ maxLength: 2000 }), Type.Null()])),
+  steps: Type.Optional(Type.Array(StoredStep, { maxItems: 50 })),
+  check: Type.Optional(Type.Union([StoredCheck, Type.Null()])),
 })
 const RenderBody = Type.Object({ messages: Type.Array(StoredMessage, { maxItems: 500 }) })
 
@@ -51,6 +68,8 @@ export interface ChatMessageView {
   html: string
   error?: string | null
   sql?: string | null
+  steps?: AssistantStep[]
+  check?: AssistantCheck | null
 }
 
 /** How one message of the chat is shown; model output goes through renderMarkdown only. */
@@ -58,6 +77,8 @@ export function messageView(m: {
   role: 'user' | 'assistant'
   content: string
   error?: string | null
+  steps?: AssistantStep[]
+  check?: AssistantCheck | null
 }): ChatMessageView {
   if (m.role === 'user') return { role: 'user', content: m.content, html: '' }
   return {
@@ -65,7 +86,10 @@ export function messageView(m: {
     content: m.content,
     html: m.content ? renderMarkdown(m.content) : '',
     error: m.error || null,
-    sql: m.content ? extractSql(m.content) : null,
+    // The checked query is the one to insert (after a correction the answer holds two).
+    sql: m.check?.sql ?? (m.content ? extractSql(m.content) : null),
+    steps: m.steps ?? [],
+    check: m.check ?? null,
   }
 }
 
@@ -109,6 +133,8 @@ const chat: FastifyPluginAsyncTypebox<ChatOptions> = async (app, { cache, render
 
     let text = ''
     let error: string | null = null
+    const steps: AssistantStep[] = []
+    let check: AssistantCheck | null = null
     let sentLength = 0
     let lastRender = 0
     let timer: NodeJS.Timeout | undefined
@@ -130,7 +156,35 @@ const chat: FastifyPluginAsyncTypebox<ChatOptions> = async (app, { cache, render
         if (chunk.type === 'error') {
           await flush()
           error = chunk.message
-          await sse.send('error', await renderTemplate(app, 'ide/_chat-error', { message: error }))
+          await sse.send(
+            'error',
+            await renderTemplate(app, 'ide/_chat-error', { message: error, retryAt: chunk.retryAt }),
+          )
+          continue
+        }
+        if (chunk.type === 'step-start') {
+          await flush()
+          const step = { label: chunk.label, pending: true }
+          await sse.send('step-start', await renderTemplate(app, 'ide/_chat-step', { step }))
+          continue
+        }
+        if (chunk.type === 'step') {
+          steps.push(chunk.step)
+          await sse.send('step', await renderTemplate(app, 'ide/_chat-step', { step: chunk.step }))
+          continue
+        }
+        if (chunk.type === 'wait') {
+          await sse.send('wait', await renderTemplate(app, 'ide/_chat-wait', chunk))
+          continue
+        }
+        if (chunk.type === 'check') {
+          await flush()
+          check = chunk.check
+          await sse.send('check', await renderTemplate(app, 'ide/_chat-check', { check }))
+          continue
+        }
+        if (chunk.type === 'turn') {
+          if (text && !text.endsWith('\n\n')) text += '\n\n'
           continue
         }
         text += chunk.text
@@ -150,9 +204,9 @@ const chat: FastifyPluginAsyncTypebox<ChatOptions> = async (app, { cache, render
       return
     }
     const html = await renderTemplate(app, 'ide/_chat-message', {
-      msg: messageView({ role: 'assistant', content: text, error }),
+      msg: messageView({ role: 'assistant', content: text, error, steps, check }),
     })
-    await sse.send('done', JSON.stringify({ content: text, error, html }))
+    await sse.send('done', JSON.stringify({ content: text, error, steps, check, html }))
     sse.end()
   })
 

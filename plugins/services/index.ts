@@ -7,6 +7,7 @@ import aiPlugin from './ai.js'
 import configPlugin from './config.js'
 import databricksPlugin from './databricks.js'
 import dbPlugin from './db.js'
+import metadataPlugin from './metadata.js'
 import schedulesPlugin, { type SchedulesPluginOptions } from './schedules.js'
 import stackqlPlugin from './stackql.js'
 
@@ -28,6 +29,7 @@ export const servicesPlugin = fp(
     await app.register(databricksPlugin)
     await app.register(dbPlugin, { maxConnections: opts.maxConnections })
     await app.register(stackqlPlugin, { credentialSource: opts.credentialSource ?? 'secrets' })
+    await app.register(metadataPlugin)
     await app.register(schedulesPlugin, { launchLocalRun: opts.launchLocalRun })
     await app.register(aiPlugin)
   },

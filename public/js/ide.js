@@ -155,7 +155,6 @@
   const chat = load(CHAT_KEY, { mode: 'query', messages: [] })
   if (!Array.isArray(chat.messages)) chat.messages = []
   const input = $('chat-input')
-  const sendBtn = $('chat-send')
   const stopBtn = $('chat-stop')
   let inFlight = null
 
@@ -249,8 +248,75 @@
     return { event, data: data.join('\n') }
   }
 
-  async function ask({ text, prompt, mode }) {
-    if (inFlight) return
+  // ---- countdowns: every [data-retry-at] in the chat shows the seconds left, live --------------
+  let ticker = null
+  function tick() {
+    const now = Date.now()
+    const live = log().querySelectorAll('[data-retry-at]')
+    for (const el of live) {
+      const left = Math.ceil((Number(el.dataset.retryAt) - now) / 1000)
+      const out = el.querySelector('.countdown')
+      if (!out) continue
+      const waiting = el.classList.contains('chat-wait')
+      if (left > 0) out.textContent = waiting ? `Next attempt in ${left} s.` : `(${left} s left)`
+      else out.textContent = waiting ? 'Retrying now…' : '(you can ask again now)'
+    }
+    if (live.length === 0) {
+      clearInterval(ticker)
+      ticker = null
+    }
+  }
+  function startTicker() {
+    tick()
+    ticker ??= setInterval(tick, 250)
+  }
+
+  // ---- one answer at a time; Explain / Interpret / Send during an answer wait in a visible queue --
+  let queued = null
+  function queueLabel(job) {
+    if (job.prompt?.kind === 'explain') return 'Explain Query'
+    if (job.prompt?.kind === 'interpret') return 'Interpret Results'
+    return 'Your message'
+  }
+  function enqueue(job) {
+    if (queued) {
+      queued.node.remove()
+    }
+    const node = document.createElement('div')
+    node.className = 'alert alert-info chat-queued'
+    node.setAttribute('role', 'status')
+    const label = document.createElement('span')
+    label.textContent = `${queueLabel(job)} is queued: it will be asked as soon as the current answer finishes (press Stop to end that answer now).`
+    const cancel = document.createElement('button')
+    cancel.type = 'button'
+    cancel.className = 'link-button chat-queued-cancel'
+    cancel.textContent = 'Cancel'
+    cancel.setAttribute('aria-label', `Cancel the queued ${queueLabel(job)}`)
+    cancel.addEventListener('click', () => {
+      node.remove()
+      if (queued?.node === node) queued = null
+    })
+    node.append(' ', label, ' ', cancel)
+    queued = { job, node }
+    append(node)
+  }
+  function runQueued() {
+    if (!queued) return
+    const { job, node } = queued
+    queued = null
+    node.remove()
+    ask(job)
+  }
+
+  const BUBBLE =
+    '<article class="chat-msg chat-assistant streaming"><div class="chat-who">Assistant</div><ol class="chat-steps" aria-label="Lookups" hidden></ol><div class="chat-status"></div><div class="chat-body markdown"><span class="typing" aria-label="Waiting for the answer">…</span></div></article>'
+
+  async function ask(job) {
+    if (inFlight) {
+      enqueue(job)
+      return
+    }
+    const { text, prompt, mode } = job
     if (mode) setMode(mode)
     const messages = apiMessages()
     if (text) {
@@ -262,7 +328,6 @@
       else messages.push({ role: 'user', content: text })
     }
     inFlight = new AbortController()
-    sendBtn.disabled = true
     stopBtn.hidden = false
     let bubble = null
     const finish = (entry, replacement) => {
@@ -270,7 +335,9 @@
       saveChat()
       if (replacement && bubble) bubble.replaceWith(replacement)
       bubble?.classList.remove('streaming')
+      if (replacement) startTicker()
     }
+    const status = () => bubble?.querySelector('.chat-status')
     try {
       const res = await post('/chat', { mode: chat.mode, messages, prompt }, 'text/event-stream')
       if (!res.ok || !(res.headers.get('content-type') ?? '').startsWith('text/event-stream')) {
@@ -299,21 +366,40 @@
               saveChat()
               userBubble(sent)
             }
-            bubble = append(
-              fromHtml(
-                '<article class="chat-msg chat-assistant streaming"><div class="chat-who">Assistant</div><div class="chat-body markdown"><span class="typing" aria-label="Thinking">…</span></div></article>',
-              ),
-            )
-          } else if (event === 'render' && bubble) {
+            bubble = append(fromHtml(BUBBLE))
+            // A queued notice stays last, under the answer it waits for.
+            if (queued) log().appendChild(queued.node)
+          } else if (!bubble) {
+            // events only make sense inside an answer
+          } else if (event === 'render') {
+            status().innerHTML = ''
             bubble.querySelector('.chat-body').innerHTML = data
             scrollLog()
-          } else if (event === 'error' && bubble) {
+          } else if (event === 'step-start' || event === 'step') {
+            status().innerHTML = ''
+            const list = bubble.querySelector('.chat-steps')
+            list.hidden = false
+            const pending = list.querySelector('.pending')
+            if (event === 'step' && pending) pending.replaceWith(fromHtml(data))
+            else list.appendChild(fromHtml(data))
+            scrollLog()
+          } else if (event === 'wait') {
+            status().innerHTML = data
+            startTicker()
+            scrollLog()
+          } else if (event === 'check') {
             bubble.querySelector('.typing')?.remove()
             bubble.appendChild(fromHtml(data))
             scrollLog()
+          } else if (event === 'error') {
+            status().innerHTML = ''
+            bubble.querySelector('.typing')?.remove()
+            bubble.appendChild(fromHtml(data))
+            startTicker()
+            scrollLog()
           } else if (event === 'done') {
-            const { content, error, html } = JSON.parse(data)
-            finish({ role: 'assistant', content, error }, fromHtml(html))
+            const { content, error, steps, check, html } = JSON.parse(data)
+            finish({ role: 'assistant', content, error, steps, check }, fromHtml(html))
             bubble = null
             scrollLog()
           }
@@ -331,6 +417,7 @@
         : 'The assistant could not be reached: check that the app is running, then try again.'
       if (bubble) {
         bubble.querySelector('.typing')?.remove()
+        status().innerHTML = ''
         bubble.appendChild(errorNode(message))
         finish({ role: 'assistant', content: '', error: message }, null)
       } else {
@@ -338,15 +425,15 @@
       }
     } finally {
       inFlight = null
-      sendBtn.disabled = false
       stopBtn.hidden = true
+      runQueued()
     }
   }
 
   $('chat-form').addEventListener('submit', (evt) => {
     evt.preventDefault()
     const text = input.value.trim()
-    if (!text || inFlight) return
+    if (!text) return
     input.value = ''
     ask({ text })
   })
@@ -358,6 +445,8 @@
   })
   stopBtn.addEventListener('click', () => inFlight?.abort())
   $('chat-clear').addEventListener('click', () => {
+    queued?.node.remove()
+    queued = null
     inFlight?.abort()
     inFlight = null // the render below must not ride on the aborted answer's signal
     chat.messages = []

@@ -5,6 +5,10 @@
 // Medians over the measured requests after a warm-up. `--small`: fewer requests (CI smoke).
 // Database: TEST_DATABASE_URL (set by npm run bench), else a throw-away embedded PostgreSQL.
 // Usage: npx tsx scripts/bench/ai-relay.ts [--small]
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import Anthropic from '@anthropic-ai/sdk'
 import { buildApp } from '../../plugins/app.js'
 import { loadConfig } from '../../src/config.js'
@@ -18,10 +22,13 @@ const MEASURED = SMALL ? 10 : 40
 /** Time the stand-in waits before each token: the first one arrives after this, like a real model's think time. */
 const TOKEN_DELAY_MS = 20
 const MODEL = 'claude-bench-model'
+const STACKQL_STANDIN = fileURLToPath(new URL('../../test/standins/stackql/stackql.mjs', import.meta.url))
 const QUESTION = [{ role: 'user' as const, content: 'List my EC2 instances in us-east-1' }]
 
 async function main(): Promise<void> {
-  const api = await startAnthropicStandin({ tokenDelayMs: TOKEN_DELAY_MS })
+  // A plain text answer (no lookups), so relay and direct stream the same tokens; the answer's SQL
+  // check runs after the last token against the StackQL stand-in and does not touch the first one.
+  const api = await startAnthropicStandin({ tokenDelayMs: TOKEN_DELAY_MS, toolScenarioByDefault: false })
   const workspace = await startDatabricksStandin({ pats: ['dapi-bench'] })
   workspace.state.putSecret('stackql-inventory', 'anthropic-api-key', api.apiKey)
   const database = await freshBenchDatabase('bench_relay')
@@ -34,6 +41,8 @@ async function main(): Promise<void> {
       DATABRICKS_TOKEN: 'dapi-bench',
       ANTHROPIC_BASE_URL: api.url,
       ANTHROPIC_MODEL: MODEL,
+      STACKQL_BIN: STACKQL_STANDIN,
+      STACKQL_DOWNLOAD_DIR: mkdtempSync(join(tmpdir(), 'bench-relay-')),
     }),
     { logger: false },
   )

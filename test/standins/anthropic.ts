@@ -3,6 +3,11 @@
 import { randomBytes } from 'node:crypto'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { markedScenario, type ScenarioName, scenarioReply } from './anthropic-scenarios.js'
+import { type ToolUseReply, toolProblem, toolUseId, writeToolUse } from './anthropic-tools.js'
+
+export type { ScenarioName } from './anthropic-scenarios.js'
+export type { ToolCallScript, ToolUseReply } from './anthropic-tools.js'
 
 export const STANDIN_API_KEY = 'sk-ant-standin-0123456789abcdef'
 
@@ -28,6 +33,8 @@ export type StandinReply =
   | { kind: 'cut'; text: string; afterDeltas: number; tokenDelayMs?: number; how?: 'destroy' | 'end' }
   /** Streams `afterDeltas` tokens of `text`, then an `event: error` as the API sends mid-stream. */
   | { kind: 'stream-error'; text: string; afterDeltas: number; type: StandinErrorType; message?: string }
+  /** Tool use: streamed tool_use blocks (input_json_delta), stop_reason "tool_use"; optionally cut inside. */
+  | ToolUseReply
 
 export interface RecordedRequest {
   method: string
@@ -43,6 +50,8 @@ export interface RecordedRequest {
   clientClosed: boolean
   /** Number of text deltas written so far. */
   deltasSent: number
+  /** The ids of the tool_use blocks this response streamed. */
+  toolUseIds: string[]
   /** Resolves when the connection for this request is finished or closed. */
   closed: Promise<void>
 }
@@ -54,6 +63,11 @@ export interface AnthropicStandinOptions {
   tokenDelayMs?: number
   /** Answer given when nothing is scripted; receives the last user message text. */
   defaultAnswer?: (lastUserMessage: string) => string
+  /**
+   * Whether a request offering tools, with nothing scripted and no marker, gets the `grounded`
+   * behaviour (lookups, then SQL). False: it gets the default text answer. Default true.
+   */
+  toolScenarioByDefault?: boolean
   /** Model ids the stand-in knows; others get 404 not_found_error. Default: any model. */
   models?: string[]
 }
@@ -67,6 +81,11 @@ export interface AnthropicStandin {
   script: (...replies: StandinReply[]) => void
   /** Requests that reached /v1/messages with any body (including rejected ones). */
   messageRequests: () => RecordedRequest[]
+  /**
+   * The behaviour for requests nothing is scripted for (a `[standin:<name>]` marker in the first
+   * user message wins). Without one, a request offering tools gets the `grounded` behaviour.
+   */
+  useScenario: (name: ScenarioName | undefined) => void
   close: () => Promise<void>
 }
 
@@ -195,6 +214,7 @@ export async function startAnthropicStandin(opts: AnthropicStandinOptions = {}):
   const defaultAnswer = opts.defaultAnswer ?? defaultStandinAnswer
   const queue: StandinReply[] = []
   const requests: RecordedRequest[] = []
+  let scenario: ScenarioName | undefined
 
   const server = createServer(async (req, res) => {
     const chunks: Buffer[] = []
@@ -217,6 +237,7 @@ export async function startAnthropicStandin(opts: AnthropicStandinOptions = {}):
       completed: false,
       clientClosed: false,
       deltasSent: 0,
+      toolUseIds: [],
       closed: new Promise<void>((r) => {
         markClosed = r
       }),
@@ -241,9 +262,21 @@ export async function startAnthropicStandin(opts: AnthropicStandinOptions = {}):
     const problem = validate(req, body, apiKey, opts.models)
     if (problem) return sendError(res, problem.status, problem.type, problem.message)
     const validBody = body as Record<string, unknown>
-    const reply: StandinReply = queue.shift() ?? {
-      kind: 'text',
-      text: defaultAnswer(lastUserText(validBody)),
+    const shapeProblem = toolProblem(validBody)
+    if (shapeProblem) return sendError(res, 400, 'invalid_request_error', shapeProblem)
+    const messages = validBody.messages as { role: string; content: unknown }[]
+    const chosen =
+      markedScenario(messages) ??
+      scenario ??
+      (Array.isArray(validBody.tools) && opts.toolScenarioByDefault !== false ? 'grounded' : undefined)
+    const reply: StandinReply = queue.shift() ??
+      (chosen ? scenarioReply(chosen, messages) : undefined) ?? {
+        kind: 'text',
+        text: defaultAnswer(lastUserText(validBody)),
+      }
+    if (reply.kind === 'tool_use' && !Array.isArray(validBody.tools)) {
+      // A scripted tool call on a request without tools would be a stand-in bug, not an API answer.
+      return sendError(res, 500, 'api_error', 'stand-in: tool_use scripted for a request without tools')
     }
     if (reply.kind === 'error') {
       const fallback = DEFAULT_ERROR[reply.status] ?? DEFAULT_ERROR[500]!
@@ -257,6 +290,32 @@ export async function startAnthropicStandin(opts: AnthropicStandinOptions = {}):
       )
     }
     const model = validBody.model as string
+    if (validBody.stream !== true && reply.kind === 'tool_use') {
+      res.writeHead(200, { 'content-type': 'application/json', 'request-id': id('req') })
+      const content = [
+        ...(reply.text ? [{ type: 'text', text: reply.text }] : []),
+        ...reply.calls.map((c) => ({
+          type: 'tool_use',
+          id: toolUseId(),
+          name: c.name,
+          input: c.input ?? {},
+        })),
+      ]
+      record.toolUseIds.push(...content.flatMap((b) => ('id' in b ? [b.id] : [])))
+      res.end(
+        JSON.stringify({
+          id: id('msg'),
+          type: 'message',
+          role: 'assistant',
+          model: validBody.model,
+          content,
+          stop_reason: 'tool_use',
+          stop_sequence: null,
+          usage: { input_tokens: 25, output_tokens: 30 },
+        }),
+      )
+      return
+    }
     if (validBody.stream !== true) {
       res.writeHead(200, { 'content-type': 'application/json', 'request-id': id('req') })
       res.end(
@@ -265,14 +324,15 @@ export async function startAnthropicStandin(opts: AnthropicStandinOptions = {}):
           type: 'message',
           role: 'assistant',
           model,
-          content: [{ type: 'text', text: reply.text }],
+          content: [{ type: 'text', text: reply.text ?? '' }],
           stop_reason: reply.kind === 'text' ? (reply.stopReason ?? 'end_turn') : 'end_turn',
           stop_sequence: null,
-          usage: { input_tokens: 25, output_tokens: tokenize(reply.text).length },
+          usage: { input_tokens: 25, output_tokens: tokenize(reply.text ?? '').length },
         }),
       )
       return
     }
+    if (reply.kind === 'tool_use') return streamToolUse(res, record, reply, model)
     await streamReply(res, record, reply, model, opts.tokenDelayMs ?? 0)
   })
 
@@ -286,6 +346,9 @@ export async function startAnthropicStandin(opts: AnthropicStandinOptions = {}):
       queue.push(...replies)
     },
     messageRequests: () => requests.filter((r) => r.path.startsWith('/v1/messages')),
+    useScenario: (name) => {
+      scenario = name
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections()
@@ -294,11 +357,68 @@ export async function startAnthropicStandin(opts: AnthropicStandinOptions = {}):
   }
 }
 
+function messageStart(model: string) {
+  return {
+    type: 'message_start',
+    message: {
+      id: id('msg'),
+      type: 'message',
+      role: 'assistant',
+      model,
+      content: [],
+      stop_reason: null,
+      stop_sequence: null,
+      usage: {
+        input_tokens: 25,
+        cache_creation_input_tokens: 0,
+        cache_read_input_tokens: 0,
+        output_tokens: 1,
+      },
+    },
+  }
+}
+
+/** Streams a tool_use reply (always streamed: the app only uses streaming), with its scripted cut. */
+async function streamToolUse(
+  res: ServerResponse,
+  record: RecordedRequest,
+  reply: ToolUseReply,
+  model: string,
+) {
+  const send = (event: string, data: unknown) => {
+    if (!res.destroyed) res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`)
+  }
+  res.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache',
+    'request-id': id('req'),
+  })
+  send('message_start', messageStart(model))
+  send('ping', { type: 'ping' })
+  const outcome = writeToolUse(send, reply, (toolId) => record.toolUseIds.push(toolId))
+  if (outcome === 'cut') {
+    if (reply.cut === 'destroy') {
+      await sleep(20)
+      res.socket?.destroy()
+    } else {
+      res.end()
+    }
+    return
+  }
+  send('message_delta', {
+    type: 'message_delta',
+    delta: { stop_reason: 'tool_use', stop_sequence: null },
+    usage: { output_tokens: 30 },
+  })
+  send('message_stop', { type: 'message_stop' })
+  res.end()
+}
+
 /** Writes the real Messages streaming events for one reply, honouring faults and client disconnects. */
 async function streamReply(
   res: ServerResponse,
   record: RecordedRequest,
-  reply: Exclude<StandinReply, { kind: 'error' }>,
+  reply: Exclude<StandinReply, { kind: 'error' } | ToolUseReply>,
   model: string,
   defaultDelayMs: number,
 ): Promise<void> {

@@ -125,11 +125,15 @@ export function parse(text) {
 
 function statement(p) {
   if (p.optKw('SHOW')) {
-    p.optKw('EXTENDED')
-    if (p.optKw('PROVIDERS')) return { kind: 'show_providers' }
-    if (p.optKw('SERVICES')) return { kind: 'show_services', path: inPath(p, 1) }
-    if (p.optKw('RESOURCES')) return { kind: 'show_resources', path: inPath(p, 2) }
-    if (p.optKw('METHODS')) return { kind: 'show_methods', path: inPath(p, 3) }
+    const extended = p.optKw('EXTENDED')
+    if (p.optKw('PROVIDERS')) return { kind: 'show_providers', extended }
+    for (const [word, kind, parts] of [
+      ['SERVICES', 'show_services', 1],
+      ['RESOURCES', 'show_resources', 2],
+      ['METHODS', 'show_methods', 3],
+    ]) {
+      if (p.optKw(word)) return { kind, extended, ...inPath(p, parts) }
+    }
     p.fail()
   }
   if (p.optKw('DESCRIBE') || p.optKw('DESC')) {
@@ -166,8 +170,17 @@ function inPath(p, parts) {
   p.kw('IN')
   const path = p.path(parts)
   if (path.length !== parts) p.fail()
-  if (p.optKw('LIKE')) p.literal()
-  return path
+  const like = p.optKw('LIKE') ? p.literal() : undefined
+  return { path, like }
+}
+
+/** SQL LIKE ('%' any run, '_' one character), case-insensitive as in SQLite. */
+export function likeMatcher(pattern) {
+  const re = pattern
+    .replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+    .replace(/%/g, '.*')
+    .replace(/_/g, '.')
+  return new RegExp(`^${re}$`, 'is')
 }
 
 function select(p) {

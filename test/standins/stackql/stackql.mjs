@@ -1,11 +1,15 @@
 #!/usr/bin/env node
 // Stand-in for the `stackql` CLI (reference/stackql.md): `--version` and `exec "<query>" --output json`
 // over the fixture providers in fixtures.mjs. Pulled providers live under --approot. See README.md.
-import { appendFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs'
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { catalog, OLDER_VERSION, PROVIDER_VERSION } from './fixtures.mjs'
+import { bulkProviders } from './bulk.mjs'
+import { catalog as fixtureCatalog, OLDER_VERSION, PROVIDER_VERSION } from './fixtures.mjs'
 import { joinSelect } from './join.mjs'
-import { parse, SqlError } from './sql.mjs'
+import { metadataRows, methodsOf } from './metadata.mjs'
+import { likeMatcher, parse, SqlError } from './sql.mjs'
+
+const catalog = { ...fixtureCatalog, ...bulkProviders }
 
 // Flags taking a value (pystackql's defaults plus common global flags of the real CLI).
 const VALUE_FLAGS = new Set([
@@ -90,6 +94,30 @@ const ctx = {
 /** A query error: printed on stderr, nothing on stdout, exit code 0 (as the real CLI does). */
 class QueryError extends Error {}
 
+/**
+ * Test hook: `<approot>/standin-faults.json` = { registry?: 'unreachable', hang?: [prefix], fail?: [prefix] }.
+ * A statement starting with a `hang` prefix never answers (the caller's timeout must kill it); one
+ * starting with a `fail` prefix prints an error. Prefixes compare case-insensitively.
+ */
+function faults() {
+  const file = join(approot, 'standin-faults.json')
+  if (!existsSync(file)) return {}
+  return JSON.parse(readFileSync(file, 'utf8'))
+}
+
+async function injectedFault(text) {
+  const f = faults()
+  const norm = text.replace(/\s+/g, ' ').trim().toUpperCase()
+  const hit = (list) => (list ?? []).some((prefix) => norm.startsWith(prefix.toUpperCase()))
+  if (hit(f.hang)) await new Promise(() => setInterval(() => {}, 60_000))
+  if (hit(f.fail)) throw new QueryError(`error: injected failure for: ${text}`)
+}
+
+/** What the real CLI prints when the provider registry's host cannot be resolved. */
+function registryUnreachable(path) {
+  return `Get "https://registry.invalid/providers/dist/${path}": dial tcp: lookup registry.invalid: no such host`
+}
+
 function installedProviders() {
   const dir = join(approot, 'src')
   if (!existsSync(dir)) return []
@@ -119,16 +147,6 @@ function resource(path) {
   if (!r) throw new QueryError(`error: could not locate resource '${path.join('.')}'`)
   return r
 }
-
-const methods = (path, r) => [
-  { MethodName: `list_${path[2]}`, RequiredParams: r.required.join(', '), SQLVerb: 'SELECT' },
-  {
-    MethodName: `create_${path[2]}`,
-    RequiredParams: ['data__name', ...r.required].join(', '),
-    SQLVerb: 'INSERT',
-  },
-  { MethodName: `delete_${path[2]}`, RequiredParams: ['name', ...r.required].join(', '), SQLVerb: 'DELETE' },
-]
 
 function panic() {
   process.stderr.write(
@@ -201,35 +219,37 @@ async function execute(stmt) {
     case 'show_providers':
       return JSON.stringify(installedProviders().map((name) => ({ name, version: PROVIDER_VERSION })))
     case 'show_services':
-      return JSON.stringify(
-        Object.entries(provider(stmt.path[0]).services).map(([name, s]) => ({
-          id: `${name}:${PROVIDER_VERSION}`,
-          name,
-          title: s.title,
-        })),
-      )
     case 'show_resources':
-      return JSON.stringify(
-        Object.keys(service(stmt.path).resources).map((name) => ({
-          name,
-          id: `${stmt.path.join('.')}.${name}`,
-        })),
-      )
     case 'show_methods':
-      return JSON.stringify(methods(stmt.path, resource(stmt.path)))
-    case 'describe':
-      return JSON.stringify(
-        resource(stmt.path).columns.map(([name, type, description]) =>
-          stmt.extended ? { name, type, description } : { name, type },
-        ),
-      )
+    case 'describe': {
+      const node =
+        stmt.kind === 'show_services'
+          ? provider(stmt.path[0])
+          : stmt.kind === 'show_resources'
+            ? service(stmt.path)
+            : resource(stmt.path)
+      let rows = metadataRows(stmt, node, PROVIDER_VERSION)
+      if (stmt.like !== undefined) {
+        const re = likeMatcher(stmt.like)
+        rows = rows.filter((r) => re.test(String(r.name ?? r.MethodName)))
+      }
+      return JSON.stringify(rows)
+    }
     case 'registry_list':
+      if (faults().registry === 'unreachable') throw new QueryError(registryUnreachable('providers.yaml'))
       if (stmt.provider === undefined) {
-        return JSON.stringify(Object.keys(catalog).map((p) => ({ provider: p, version: PROVIDER_VERSION })))
+        return JSON.stringify(
+          Object.keys(catalog)
+            .sort()
+            .map((p) => ({ provider: p, version: PROVIDER_VERSION })),
+        )
       }
       if (!catalog[stmt.provider]) return '[]'
       return JSON.stringify([{ provider: stmt.provider, versions: `${PROVIDER_VERSION}, ${OLDER_VERSION}` }])
     case 'registry_pull': {
+      if (faults().registry === 'unreachable') {
+        throw new QueryError(registryUnreachable(`${stmt.provider}/${PROVIDER_VERSION}.tgz`))
+      }
       if (!catalog[stmt.provider]) {
         throw new QueryError(`error: could not find provider '${stmt.provider}' in the provider registry`)
       }
@@ -264,6 +284,7 @@ const statements = query
   .filter(Boolean)
 for (const text of statements) {
   try {
+    await injectedFault(text)
     process.stdout.write(await execute(parse(text)))
   } catch (e) {
     if (!(e instanceof QueryError || e instanceof SqlError)) throw e

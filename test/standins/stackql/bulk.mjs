@@ -1,0 +1,45 @@
+// A generated provider for scale and escaping tests: `stackql_bulk.many` holds 5,000 resources
+// (names and titles to filter), and `stackql_bulk.odd.html_descriptions` carries HTML in its texts.
+
+const words = ['instances', 'volumes', 'snapshots', 'buckets', 'functions', 'clusters', 'queues', 'topics']
+
+function many() {
+  const resources = {}
+  for (let i = 0; i < 5000; i++) {
+    const word = words[i % words.length]
+    resources[`${word}_${String(i).padStart(4, '0')}`] = {
+      required: ['region'],
+      description: `Bulk ${word} number ${i}`,
+      columns: [
+        ['id', 'string', 'Identifier'],
+        ['name', 'string', 'Name'],
+        ['region', 'string', 'Region (parameter)'],
+      ],
+      rows: () => [],
+    }
+  }
+  return resources
+}
+
+export const bulkProviders = {
+  stackql_bulk: {
+    title: 'Stand-in scale fixtures',
+    services: {
+      many: { title: 'Five thousand resources', resources: many() },
+      odd: {
+        title: 'Odd <b>texts</b>',
+        resources: {
+          html_descriptions: {
+            required: [],
+            description: '<img src=x onerror=alert(1)> resource',
+            columns: [
+              ['id', 'string', '<script>alert("column")</script> identifier'],
+              ['note', 'string', 'A & B <i>italic</i>'],
+            ],
+            rows: () => [{ id: '1', note: 'n' }],
+          },
+        },
+      },
+    },
+  },
+}
