@@ -14,7 +14,7 @@ async function service(t: Tap, opts: { timeoutMs?: number } = {}) {
   const statements = () =>
     readLog(made.logFile)
       .filter((l) => l.argv)
-      .map((l) => l.argv![1])
+      .map((l) => String(l.argv![1]))
   const faults = (f: object) => writeFileSync(join(made.approot, 'standin-faults.json'), JSON.stringify(f))
   return { metadata, db, sql, statements, faults, ...made }
 }
@@ -37,7 +37,9 @@ t.test('services, resources, columns and methods come from the metadata statemen
     { name: 'ec2', id: 'ec2:v24.04.00227', title: 'Amazon EC2' },
     { name: 'sts', id: 'sts:v24.04.00227', title: 'AWS STS' },
   ])
-  t.same(await metadata.listResources('aws', 'ec2'), [{ name: 'instances', id: 'aws.ec2.instances', title: '' }])
+  t.same(await metadata.listResources('aws', 'ec2'), [
+    { name: 'instances', id: 'aws.ec2.instances', title: '' },
+  ])
   const columns = await metadata.describeResource('aws', 'ec2', 'instances')
   t.same(columns[0], { name: 'instance_id', type: 'string', description: 'The ID of the instance' })
   t.ok(columns.some((c) => c.name === 'region'))
@@ -84,7 +86,10 @@ t.test('an unreachable registry is reported, and installed providers are still l
   await metadata.pullProvider('github')
   faults({ registry: 'unreachable' })
   const list = await metadata.listProviders()
-  t.same(list.installed.map((p) => p.name), ['github'])
+  t.same(
+    list.installed.map((p) => p.name),
+    ['github'],
+  )
   t.same(list.available, [])
   t.match(list.registryError, /could not be reached.*no such host/)
   const err = await rejection(metadata.pullProvider('aws'))
