@@ -5,7 +5,7 @@ import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, write
 import { join } from 'node:path'
 import { bulkProviders } from './bulk.mjs'
 import { catalog as fixtureCatalog, OLDER_VERSION, PROVIDER_VERSION } from './fixtures.mjs'
-import { metadataRows, methodsOf } from './metadata.mjs'
+import { metadataRows } from './metadata.mjs'
 import { likeMatcher, parse, SqlError } from './sql.mjs'
 
 const catalog = { ...fixtureCatalog, ...bulkProviders }
