@@ -172,7 +172,8 @@ const explorer: FastifyPluginAsyncTypebox = async (app) => {
       timeoutMs: 15_000,
     })
     const html = warnings.length ? await reply.viewAsync('ide/_check', { warnings }) : ''
-    return { warnings, html }
+    // viewAsync set text/html on the reply; this answer is JSON.
+    return reply.type('application/json; charset=utf-8').send({ warnings, html })
   })
 }
 
