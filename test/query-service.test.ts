@@ -91,7 +91,7 @@ t.test(
     t.same(splitStatements('  -- only a comment\n'), [])
     t.equal(statementKind('/* why */ -- note\n  describe aws.ec2.instances'), 'DESCRIBE')
     t.equal(statementKind('REGISTRY PULL aws'), 'REGISTRY')
-    t.equal(statementKind('WITH x AS (SELECT 1) SELECT * FROM x'), 'OTHER')
+    t.equal(statementKind('WITH x AS (SELECT 1) SELECT * FROM x'), 'SELECT')
   },
 )
 

@@ -1,6 +1,8 @@
-// Splits StackQL input into statements and classifies them. One exec call runs ONE statement
-// (several print concatenated JSON arrays), so multi-statement input is rejected up front.
+// Splits StackQL input into statements and classifies them, on the tokens of ./tokenizer.ts (which
+// follows StackQL's own tokenizer and refuses what it cannot be sure of). One exec call runs ONE
+// statement (several print concatenated JSON arrays), so multi-statement input is rejected up front.
 import { AppError } from '../errors.js'
+import { codeTokens, type Token, tokenize } from './tokenizer.js'
 
 export type StatementKind =
   | 'SELECT'
@@ -8,6 +10,7 @@ export type StatementKind =
   | 'DESCRIBE'
   | 'REGISTRY'
   | 'INSERT'
+  | 'REPLACE'
   | 'UPDATE'
   | 'DELETE'
   | 'EXEC'
@@ -19,71 +22,62 @@ const KINDS = new Set<StatementKind>([
   'DESCRIBE',
   'REGISTRY',
   'INSERT',
+  'REPLACE',
   'UPDATE',
   'DELETE',
   'EXEC',
 ])
 
+// Statement kinds that change nothing in any cloud account. REGISTRY (LIST / PULL) only reads or
+// downloads provider documents into StackQL's local registry. Everything else (OTHER included) is
+// treated as a possible mutation.
+const READ_ONLY_KINDS = new Set<StatementKind>(['SELECT', 'SHOW', 'DESCRIBE', 'REGISTRY'])
+
+// Words that must not appear anywhere in a statement we accept as a read-only SELECT: they start or
+// belong to statements that change something. A column of that name can be double-quoted.
+const MUTATING_WORDS = new Set([
+  'INSERT',
+  'REPLACE',
+  'UPDATE',
+  'DELETE',
+  'EXEC',
+  'EXECUTE',
+  'CREATE',
+  'DROP',
+  'ALTER',
+  'TRUNCATE',
+  'RENAME',
+  'PURGE',
+  'CALL',
+  'LOAD',
+  'REGISTRY',
+  'INTO',
+])
+
+/** The statements of `text` as token lists (space and comments included), split on `;` tokens. */
+export function statementTokens(text: string): Token[][] {
+  const out: Token[][] = []
+  let current: Token[] = []
+  for (const token of tokenize(text)) {
+    if (token.kind === 'punct' && token.text === ';') {
+      out.push(current)
+      current = []
+    } else current.push(token)
+  }
+  out.push(current)
+  return out.filter((statement) => codeTokens(statement).length > 0)
+}
+
 /**
- * Splits on semicolons that are outside string literals ('...', "...", `...`, with '' and
- * backslash escapes) and comments (-- and # to end of line, /* ... *\/). Returns the statements
- * trimmed, without their terminating semicolon; statements that hold only whitespace or comments
- * are dropped, so a trailing semicolon or a trailing comment does not count as a statement.
+ * Splits on `;` tokens (so never inside strings, quoted identifiers or comments: `#`, `--`, `//`
+ * and `/* *\/`). Returns the statements trimmed, without their terminating semicolon; statements
+ * that hold only whitespace or comments are dropped, so a trailing semicolon or a trailing comment
+ * does not count as a statement. Throws VALIDATION for input the tokenizer refuses.
  */
 export function splitStatements(text: string): string[] {
-  const out: string[] = []
-  let start = 0
-  let hasCode = false
-  let i = 0
-  const n = text.length
-  const push = (end: number) => {
-    if (hasCode) out.push(text.slice(start, end).trim())
-    start = end + 1
-    hasCode = false
-  }
-  while (i < n) {
-    const c = text[i]!
-    const next = text[i + 1]
-    if (c === "'" || c === '"' || c === '`') {
-      hasCode = true
-      i++
-      while (i < n) {
-        const d = text[i]!
-        if (d === '\\' && c !== '`') {
-          i += 2
-          continue
-        }
-        if (d === c) {
-          if (text[i + 1] === c) {
-            i += 2
-            continue
-          }
-          break
-        }
-        i++
-      }
-      i++
-      continue
-    }
-    if ((c === '-' && next === '-') || c === '#') {
-      while (i < n && text[i] !== '\n') i++
-      continue
-    }
-    if (c === '/' && next === '*') {
-      const end = text.indexOf('*/', i + 2)
-      i = end === -1 ? n : end + 2
-      continue
-    }
-    if (c === ';') {
-      push(i)
-      i++
-      continue
-    }
-    if (!/\s/.test(c)) hasCode = true
-    i++
-  }
-  push(n)
-  return out
+  return statementTokens(text).map((tokens) =>
+    text.slice(tokens[0]!.start, tokens[tokens.length - 1]!.end).trim(),
+  )
 }
 
 /** The one statement of `text`; throws VALIDATION when empty and STACKQL_MULTI_STATEMENT when there are several. */
@@ -108,27 +102,97 @@ export function singleStatement(text: string): string {
   return statements[0]!
 }
 
-/** The statement's verb (its first keyword after any leading comments). */
-export function statementKind(statement: string): StatementKind {
-  const code = statement.replace(/^(\s+|--[^\n]*(\n|$)|#[^\n]*(\n|$)|\/\*[\s\S]*?\*\/)*/, '')
-  const word = /^[A-Za-z]+/.exec(code)?.[0]?.toUpperCase() ?? ''
+const isWord = (t: Token | undefined, word: string) =>
+  t !== undefined && t.kind === 'word' && t.text.toUpperCase() === word
+const isPunct = (t: Token | undefined, p: string) => t !== undefined && t.kind === 'punct' && t.text === p
+
+/** The index after the parenthesised group that opens at `code[i]` (a '('), or -1 when unbalanced. */
+function skipGroup(code: Token[], i: number): number {
+  let depth = 0
+  for (let j = i; j < code.length; j++) {
+    if (isPunct(code[j], '(')) depth++
+    else if (isPunct(code[j], ')')) {
+      depth--
+      if (depth === 0) return j + 1
+    }
+  }
+  return -1
+}
+
+/**
+ * The index of the main statement's verb in `code`: after leading '(' and after the CTEs of a
+ * WITH clause (`WITH [RECURSIVE] name [(cols)] AS (...) [, ...]`). -1 when the shape is not that.
+ */
+function verbIndex(code: Token[]): number {
+  let i = 0
+  while (isPunct(code[i], '(')) i++
+  if (!isWord(code[i], 'WITH')) return i
+  i++
+  if (isWord(code[i], 'RECURSIVE')) i++
+  for (;;) {
+    const name = code[i]
+    if (!name || (name.kind !== 'word' && name.kind !== 'quoted_ident')) return -1
+    i++
+    if (isPunct(code[i], '(')) i = skipGroup(code, i)
+    if (i < 0 || !isWord(code[i], 'AS') || !isPunct(code[i + 1], '(')) return -1
+    i = skipGroup(code, i + 1)
+    if (i < 0) return -1
+    if (!isPunct(code[i], ',')) break
+    i++
+  }
+  while (isPunct(code[i], '(')) i++
+  // A nested WITH is not a shape StackQL's grammar has: not classified.
+  return isWord(code[i], 'WITH') ? -1 : i
+}
+
+function kindOfCode(code: Token[]): StatementKind {
+  const at = verbIndex(code)
+  const token = at < 0 ? undefined : code[at]
+  const word = token?.kind === 'word' ? token.text.toUpperCase() : ''
   if (word === 'DESC') return 'DESCRIBE'
   return KINDS.has(word as StatementKind) ? (word as StatementKind) : 'OTHER'
 }
 
 /**
+ * The statement's kind: its first keyword after comments and leading parentheses; for
+ * `WITH ... <verb>` the verb of the main statement after the CTEs. Throws VALIDATION for input the
+ * tokenizer refuses.
+ */
+export function statementKind(statement: string): StatementKind {
+  return kindOfCode(codeTokens(tokenize(statement)))
+}
+
+/** Whether a statement of this kind is known to change nothing in a cloud account (conservative: OTHER is not). */
+export function isReadOnlyKind(kind: StatementKind): boolean {
+  return READ_ONLY_KINDS.has(kind)
+}
+
+/**
  * Only read-only statements can fill an inventory table (schedules and the runner share this rule).
- * A SELECT may start with comments, whitespace or parentheses, or be WITH ... SELECT.
+ * A SELECT may start with comments, whitespace or parentheses, or be WITH ... SELECT; it may not
+ * contain a word that starts or belongs to a changing statement (INSERT, DELETE, EXEC, INTO, ...).
  */
 export function assertReadOnlyQuery(text: string): void {
   const statement = singleStatement(text)
-  const code = statement.replace(/^(\s+|\(|--[^\n]*(\n|$)|#[^\n]*(\n|$)|\/\*[\s\S]*?\*\/)*/, '')
-  const word = /^[A-Za-z]+/.exec(code)?.[0]?.toUpperCase() ?? ''
-  const ok = word === 'SELECT' || (word === 'WITH' && /\bselect\b/i.test(code))
-  if (!ok) {
+  const code = codeTokens(tokenize(statement))
+  const kind = kindOfCode(code)
+  if (kind !== 'SELECT') {
+    const first = code.find((t) => t.kind === 'word')?.text.toUpperCase() ?? ''
+    const what = !first
+      ? 'this one starts with no statement'
+      : first === 'WITH' && kind !== 'OTHER'
+        ? `this one starts with "WITH" and its main statement is ${kind}`
+        : `this one starts with "${first}"`
     throw new AppError(
       'VALIDATION',
-      `Only SELECT queries can be scheduled (this one starts with ${word ? `"${word}"` : 'no statement'}): a scheduled run writes the rows the query returns into the target table.`,
+      `Only SELECT queries can be scheduled (${what}): a scheduled run writes the rows the query returns into the target table.`,
+    )
+  }
+  const bad = code.find((t) => t.kind === 'word' && MUTATING_WORDS.has(t.text.toUpperCase()))
+  if (bad) {
+    throw new AppError(
+      'VALIDATION',
+      `Only read-only SELECT queries can be scheduled, and this one contains "${bad.text}", which belongs to a statement that changes data. If it is a column or resource name, put it in double quotes.`,
     )
   }
 }
