@@ -100,7 +100,7 @@ t.test('the Explorer and the check before run, as a person uses them', { skip },
     t.equal(await page.locator('.ace_gutter-cell.ace_warning').count(), 1, 'a gutter annotation')
     await screenshot('explorer-check-warning')
     await page.getByRole('button', { name: 'Run anyway' }).click()
-    await page.waitForFunction("document.querySelector('#results')?.textContent?.includes('not found')")
+    await page.locator('#results', { hasText: 'not found' }).waitFor()
     t.equal(runs.length, before + 1, 'Run anyway runs it')
     t.match(await page.locator('#results').textContent(), /column 'instance_typ' not found/)
   })
