@@ -14,7 +14,7 @@ async function service(t: Tap, opts: { timeoutMs?: number } = {}) {
   const statements = () =>
     readLog(made.logFile)
       .filter((l) => l.argv)
-      .map((l) => l.argv![1])
+      .map((l) => String(l.argv![1]))
   const faults = (f: object) => writeFileSync(join(made.approot, 'standin-faults.json'), JSON.stringify(f))
   return { metadata, db, sql, statements, faults, ...made }
 }

@@ -4,6 +4,7 @@ import type { FastifyPluginAsync } from 'fastify'
 import { isAppError } from '../../src/errors.js'
 import type { Query } from '../../src/models.js'
 import chatRoutes from './chat.js'
+import explorerRoutes from './explorer.js'
 import profilePicker from './profiles.js'
 import queryRoutes, { sidebarData } from './queries.js'
 import { ResultCache, type ResultCacheOptions } from './result-cache.js'
@@ -58,6 +59,7 @@ const ide: FastifyPluginAsync<IdeOptions> = async (app, opts) => {
   await app.register(profilePicker)
   await app.register(chatRoutes, { cache })
   await app.register(starterRoutes)
+  await app.register(explorerRoutes)
 }
 
 export default ide

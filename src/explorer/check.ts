@@ -23,7 +23,14 @@ interface Known {
 const lower = (s: string) => s.toLowerCase()
 
 export async function checkStatementText(text: string, lookup: CheckLookup): Promise<CheckWarning[]> {
-  const parts = selectParts(text)
+  let parts: ReturnType<typeof selectParts>
+  try {
+    parts = selectParts(text)
+  } catch (e) {
+    // The statement tokenizer refuses what StackQL would read differently; Run refuses it too.
+    if (!(e instanceof AppError)) throw e
+    return [{ kind: 'unchecked', message: e.message, start: 0, end: 0 }]
+  }
   if (!parts || parts.refs.length === 0) return []
   const warnings: CheckWarning[] = []
   const known: Known[] = []

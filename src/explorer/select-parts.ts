@@ -1,6 +1,10 @@
-// Finds what the check looks at in one SELECT: its resource references (FROM/JOIN provider.service.resource
-// [alias]), the column names of its SELECT list and WHERE clause, and the WHERE parameters given
+// Finds what the check looks at in one SELECT: its resource references (src/stackql/references.ts, with
+// their [AS] alias), the column names of its SELECT list and WHERE clause, and the WHERE parameters given
 // (`col = literal`, `col IN (...)`). A deliberately small reading: anything it does not follow is skipped.
+
+import { resourceReferences } from '../stackql/references.js'
+import { statementTokens } from '../stackql/statements.js'
+import { codeTokens } from '../stackql/tokenizer.js'
 
 export interface Tok {
   kind: 'word' | 'string' | 'number' | 'punct' | 'quoted'
@@ -47,22 +51,15 @@ const KEYWORDS = new Set(
 
 const END_OF_WHERE = new Set(['group', 'order', 'limit', 'having', 'union', 'except', 'intersect', 'window'])
 
-/** A plain lexer: comments and whitespace dropped; 'strings' and "quoted"/`quoted` names kept whole. */
+/** The first statement's code tokens, from the statement tokenizer (so strings and comments never count). */
 export function lex(text: string): Tok[] {
-  const out: Tok[] = []
-  const re =
-    /(--[^\n]*|#[^\n]*|\/\*[\s\S]*?(?:\*\/|$))|('(?:[^'\\]|\\.|'')*'?)|("(?:[^"]|"")*"?|`[^`]*`?)|(\d+(?:\.\d+)?)|([A-Za-z_][A-Za-z0-9_$]*)|(\s+)|([^\s])/g
-  for (let m = re.exec(text); m; m = re.exec(text)) {
-    const [all, comment, str, quoted, num, word, space] = m
-    if (comment || space) continue
-    const base = { text: all, start: m.index, end: m.index + all.length }
-    if (str) out.push({ kind: 'string', ...base })
-    else if (quoted) out.push({ kind: 'quoted', ...base })
-    else if (num) out.push({ kind: 'number', ...base })
-    else if (word) out.push({ kind: 'word', ...base })
-    else out.push({ kind: 'punct', ...base })
-  }
-  return out
+  const first = statementTokens(text)[0] ?? []
+  return codeTokens(first).map((t) => ({
+    kind: t.kind === 'quoted_ident' ? 'quoted' : (t.kind as Tok['kind']),
+    text: t.text,
+    start: t.start,
+    end: t.end,
+  }))
 }
 
 const isWord = (t: Tok | undefined, w?: string) =>
@@ -77,25 +74,15 @@ export function selectParts(text: string): SelectParts | undefined {
   while (isPunct(toks[i], '(') || isPunct(toks[i], ';')) i++
   if (!isWord(toks[i], 'select')) return undefined
   const parts: SelectParts = { refs: [], columns: [], params: new Set(), aliases: new Set() }
-  // Resource references: FROM / JOIN a.b.c [AS] [alias] and , a.b.c in a FROM list.
-  for (let k = 0; k < toks.length; k++) {
-    const prev = toks[k - 1]
-    if (!(isWord(prev, 'from') || isWord(prev, 'join') || (isPunct(prev, ',') && inFromList(toks, k))))
-      continue
-    const ref = dottedName(toks, k)
-    if (ref?.names.length !== 3) continue
-    let a = ref.next
+  // Resource references from the shared finder; the alias is the name after it ([AS] alias).
+  const last = toks[toks.length - 1]!.end
+  for (const ref of resourceReferences(text)) {
+    if (ref.end > last) break
+    let a = toks.findIndex((tk) => tk.start >= ref.end)
+    if (a < 0) a = toks.length
     if (isWord(toks[a], 'as')) a++
     const alias = isWord(toks[a]) && !isKeyword(toks[a]) ? toks[a]!.text : undefined
-    const [provider, service, resource] = ref.names as [string, string, string]
-    parts.refs.push({
-      provider,
-      service,
-      resource,
-      alias,
-      start: toks[k]!.start,
-      end: toks[ref.next - 1]!.end,
-    })
+    parts.refs.push({ ...ref, alias })
   }
   const from = findTop(toks, i + 1, (t) => isWord(t, 'from'))
   collectColumns(toks, i + 1, from, 'select', parts)
@@ -105,26 +92,6 @@ export function selectParts(text: string): SelectParts | undefined {
     collectColumns(toks, where + 1, end, 'where', parts)
   }
   return parts
-}
-
-function inFromList(toks: Tok[], k: number): boolean {
-  for (let j = k - 1; j >= 0; j--) {
-    const t = toks[j]!
-    if (isWord(t, 'from')) return true
-    if (isWord(t) && KEYWORDS.has(t.text.toLowerCase()) && !isWord(t, 'as')) return false
-  }
-  return false
-}
-
-function dottedName(toks: Tok[], k: number): { names: string[]; next: number } | undefined {
-  if (!isWord(toks[k]) || isKeyword(toks[k])) return undefined
-  const names = [toks[k]!.text]
-  let j = k + 1
-  while (isPunct(toks[j], '.') && isWord(toks[j + 1])) {
-    names.push(toks[j + 1]!.text)
-    j += 2
-  }
-  return { names, next: j }
 }
 
 /** The index of the first token at parenthesis depth 0 (from `from`) matching `pred`, or toks.length. */

@@ -17,7 +17,7 @@ export function levenshtein(a: string, b: string): number {
 export function closestNames(word: string, names: readonly string[], max = 3): string[] {
   const w = word.toLowerCase()
   const limit = Math.max(2, Math.floor(w.length / 3))
-  return names
+  const scored = names
     .map((name) => {
       const n = name.toLowerCase()
       const d = levenshtein(w, n)
@@ -26,6 +26,10 @@ export function closestNames(word: string, names: readonly string[], max = 3): s
     })
     .filter((s) => Number.isFinite(s.score))
     .sort((a, b) => a.score - b.score || a.name.localeCompare(b.name))
+  // Only the close runners-up: "instance_typ" suggests instance_type, not also instance_id.
+  const best = scored[0]?.score ?? 0
+  return scored
+    .filter((s) => s.score <= best + 1)
     .slice(0, max)
     .map((s) => s.name)
 }
