@@ -98,6 +98,7 @@ COMMENT ON COLUMN stackql_inventory.inventory_runs.row_count IS 'Rows the run wr
 COMMENT ON COLUMN stackql_inventory.inventory_runs.started_at IS 'When the run started (UTC).';
 COMMENT ON COLUMN stackql_inventory.inventory_runs.finished_at IS 'When the run finished (NULL while running).';
 COMMENT ON COLUMN stackql_inventory.inventory_runs.duration_seconds IS 'Run time in seconds (NULL while running).';
+
 -- profiles: a profile is a named credential set of one provider (aws/prod, aws/staging). Every
 -- mapping belongs to one profile; rows made by the previous version become profile 'default'.
 -- A provider has at most one mapping per env var AND profile (was: per env var).
@@ -130,6 +131,8 @@ CREATE TABLE IF NOT EXISTS stackql_app.profile_variables (
   created_by text        NOT NULL,
   created_at timestamptz NOT NULL DEFAULT now(),
   CONSTRAINT profile_variables_unique UNIQUE (provider, profile, name)
+);
+
 -- int-types: the source-key -> column mapping of each inventory table, written by the inventory
 -- writer in its transaction and reused on every run, so a key's values never move to another column.
 CREATE TABLE IF NOT EXISTS stackql_app.inventory_columns (
@@ -142,6 +145,7 @@ CREATE TABLE IF NOT EXISTS stackql_app.inventory_columns (
   PRIMARY KEY (target_schema, target_table, source_key),
   CONSTRAINT inventory_columns_name_unique UNIQUE (target_schema, target_table, column_name)
 );
+
 -- int-snapshots: the per-schedule shrink guard. A run whose snapshot has fewer rows than this
 -- percentage of the table's current rows is refused (FAILED, previous rows kept). NULL = off.
 ALTER TABLE stackql_app.schedules ADD COLUMN IF NOT EXISTS shrink_guard_pct smallint;
@@ -151,6 +155,7 @@ BEGIN
     CHECK (shrink_guard_pct IS NULL OR shrink_guard_pct BETWEEN 1 AND 100);
 EXCEPTION WHEN duplicate_object THEN NULL;
 END $$;
+
 -- explorer: StackQL metadata (SHOW SERVICES / SHOW RESOURCES / DESCRIBE / SHOW METHODS results),
 -- cached per provider + installed version and statement. Metadata does not change within a provider
 -- version, so rows are never updated in place; app instances share them. No credentials are involved.

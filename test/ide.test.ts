@@ -190,11 +190,17 @@ t.test('a StackQL error shows the raw StackQL message, escaped, in the results a
   t.match(res.body, /&lt;\?xml version=&quot;1.0&quot;/, 'the XML body is escaped, not parsed as HTML')
   t.notMatch(res.body, /<Response>/)
 
-  const syntax = await run("SELECT '<script>alert(1)</script>")
+  const syntax = await run("SELECT FROM '<script>alert(1)</script>'")
   t.equal(syntax.statusCode, 422)
   t.match(syntax.body, /syntax error at position/)
   t.match(syntax.body, /&lt;script&gt;alert\(1\)&lt;\/script&gt;/)
   t.notMatch(syntax.body, /<script>/)
+
+  // An unterminated string is refused by the tokenizer before StackQL runs; the text it quotes is escaped too.
+  const refused = await run("SELECT '<script>alert(1)</script>")
+  t.equal(refused.statusCode, 400)
+  t.match(refused.body, /&lt;script&gt;/)
+  t.notMatch(refused.body, /<script>/)
 })
 
 t.test('an empty editor and several statements are refused with a message', async (t) => {
