@@ -14,7 +14,15 @@ t.test('the schema applies twice without error and keeps existing rows', async (
     await sql`select table_name from information_schema.tables where table_schema = 'stackql_app' order by 1`
   t.same(
     tables.map((r) => r.table_name),
-    ['profile_variables', 'provider_config', 'queries', 'runs', 'schedules'],
+    [
+      'inventory_columns',
+      'metadata_cache',
+      'profile_variables',
+      'provider_config',
+      'queries',
+      'runs',
+      'schedules',
+    ],
   )
 })
 

@@ -34,8 +34,8 @@ t.test('the Explorer and the check before run, as a person uses them', { skip },
 
   await t.test('open aws → ec2 → instances with the keyboard: columns and the required region', async (t) => {
     await page.getByRole('tab', { name: 'Explorer' }).click()
-    await page.getByRole('button', { name: 'Pull aws' }).click()
-    const aws = page.getByRole('treeitem', { name: /^aws/ })
+    await page.getByRole('button', { name: 'Pull aws', exact: true }).click()
+    const aws = page.getByRole('treeitem', { name: /^aws(\s|$)/ })
     await aws.waitFor()
     await screenshot('explorer-pulled')
     t.equal(await aws.getAttribute('aria-expanded'), 'true', 'the pulled provider opens')
@@ -73,7 +73,9 @@ t.test('the Explorer and the check before run, as a person uses them', { skip },
       /^SELECT\n {2}instance_id,[\s\S]*FROM aws\.ec2\.instances\nWHERE region = '<region>'/,
     )
     t.equal(await selectedText(), '<region>', 'the cursor is on the placeholder')
-    t.equal(await page.locator('#provider').inputValue(), 'aws')
+    // Credentials follow the query: the profile picker lists the provider the template names.
+    await page.locator('#profile-aws').waitFor()
+    t.equal(await page.locator('#profile-aws').inputValue(), 'aws/default')
     await page.keyboard.type('us-east-1')
     t.match(await editorText(), /WHERE region = 'us-east-1'\n$/)
     await page.keyboard.press('Control+Enter')

@@ -18,7 +18,6 @@ t.test(
     )
     await page.goto(baseUrl)
     await page.locator('#editor[data-state="ready"]').waitFor()
-    await page.selectOption('#provider', 'stackql_test')
     await page.evaluate(`window.stackqlEditor.setValue(${JSON.stringify(PARTIAL)}, 1)`)
     await page.getByRole('button', { name: 'Run', exact: true }).click()
     const alert = page.getByRole('alert').filter({ hasText: 'Incomplete result' })

@@ -33,10 +33,16 @@ t.test('lists installed and available providers; pulling one moves it to install
 t.test('services, resources, columns and methods come from the metadata statements', async (t) => {
   const { metadata, statements } = await service(t)
   await metadata.pullProvider('aws')
-  t.same(await metadata.listServices('aws'), [
+  const services = await metadata.listServices('aws')
+  t.match(services.slice(0, 2), [
     { name: 'ec2', id: 'ec2:v24.04.00227', title: 'Amazon EC2' },
     { name: 'sts', id: 'sts:v24.04.00227', title: 'AWS STS' },
   ])
+  t.ok(
+    services.every((s) => s.id === `${s.name}:v24.04.00227` && typeof s.title === 'string'),
+    'every service has its id and title (the registry data adds s3, iam, lambda, rds, ...)',
+  )
+  t.ok(services.some((s) => s.name === 's3'))
   t.same(await metadata.listResources('aws', 'ec2'), [
     { name: 'instances', id: 'aws.ec2.instances', title: '' },
   ])

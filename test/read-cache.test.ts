@@ -98,14 +98,16 @@ t.test('the IDE page follows changes to the saved queries and the mappings', asy
   const { app, session } = await buildTestApp(t, { env: { TRUST_FORWARDED_EMAIL: 'true' } })
   t.match((await session.get('/')).body, /No saved queries yet/)
   const q = await app.db.saveQuery({ ...query, name: 'Buckets <all>' }, 'a@example.com')
-  await app.db.saveProviderConfig(mapping, 'a@example.com')
+  const picker = () =>
+    session.htmx('POST', '/profiles/picker', { query_text: "SELECT id FROM github.repos.repos WHERE org = 'x'" })
+  t.notMatch((await picker()).body, /github\/prod/)
+  await app.db.saveProviderConfig({ ...mapping, profile: 'prod' }, 'a@example.com')
   const second = await session.get('/')
   t.match(second.body, /Buckets &lt;all&gt;/)
-  t.match(second.body, /<option value="github" selected>github<\/option>/)
+  t.match((await picker()).body, /<option value="github\/prod">prod<\/option>/, 'the new profile is offered at once')
   await app.db.deleteQuery(q.id)
   const third = await session.get('/')
   t.notMatch(third.body, /Buckets/)
-  t.match(third.body, /<option value="github" selected>/)
 
   // The same lists, two people: the body is reused, the layout around it is each request's own.
   const as = (email: string) =>

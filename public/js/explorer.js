@@ -147,20 +147,11 @@
     })
   }
 
-  function chooseProvider(provider) {
-    const select = $('provider')
-    if (!select || !provider) return
-    if (![...select.options].some((o) => o.value === provider)) select.add(new Option(provider, provider))
-    select.value = provider
-    select.dispatchEvent(new Event('change', { bubbles: true }))
-  }
-
   document.addEventListener('click', (evt) => {
     const btn = evt.target.closest?.('.insert-select')
     const ed = editor()
     if (!btn || !ed) return
     ed.setValue(btn.dataset.sql ?? '', -1)
-    chooseProvider(btn.dataset.provider)
     bindTab(ed)
     ed.focus()
     if (!nextPlaceholder(ed)) ed.navigateFileEnd()
@@ -234,6 +225,17 @@
         box.innerHTML = ''
         clearMarks()
         cleanText = text
+        return proceed(action)
+      }
+      // "Not checked" (a provider not installed yet, metadata unavailable) is a quiet note, not a
+      // stop: the query runs, and the note says why it was not checked.
+      if (body.warnings.every((w) => w.kind === 'unchecked')) {
+        clearMarks()
+        const note = document.createElement('p')
+        note.className = 'check-status hint'
+        note.setAttribute('role', 'status')
+        note.textContent = `Not checked: ${body.warnings.map((w) => w.message).join(' ')}`
+        box.replaceChildren(note)
         return proceed(action)
       }
       showWarnings(body.warnings, body.html, action)
