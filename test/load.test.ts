@@ -43,6 +43,9 @@ t.test(
         STACKQL_BIN: STANDIN,
         STACKQL_DOWNLOAD_DIR: tempDir(t, 'load-'),
         HOST: '127.0.0.1',
+        // The IDE's run limits are tested in ide-integrity; here a slow run may overlap the next one.
+        IDE_MAX_CONCURRENT_RUNS_PER_USER: '20',
+        IDE_MAX_CONCURRENT_RUNS: '20',
         // As deployed: compiled templates are cached (without it every render recompiles them).
         NODE_ENV: 'production',
       }),
