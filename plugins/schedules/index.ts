@@ -126,10 +126,10 @@ const schedules: FastifyPluginAsync = async (fastify) => {
   })
 
   app.post('/', { schema: { body: ScheduleInput } }, async (req, reply) => {
-    const created = await app.schedules.create({
-      ...req.body,
-      target_schema: req.body.target_schema || DEFAULT_SCHEMA,
-    })
+    const created = await app.schedules.create(
+      { ...req.body, target_schema: req.body.target_schema || DEFAULT_SCHEMA },
+      req.user,
+    )
     req.log.info({ scheduleId: created.id, jobId: created.job_id, user: req.user }, 'schedule created')
     return reply.render('schedules/_table', await tableData({ highlightId: created.id }))
   })
