@@ -108,6 +108,7 @@ const results: FastifyPluginAsyncTypebox<ResultsOptions> = async (app, { cache }
       const view = { state: 'error', code: e.code, message: e.message }
       return reply.render('ide/_results', { results: view }, { status: e.status })
     }
+    req.auditNote({ rows: result.rows.length })
     const entry = cache.add(req.user, result)
     const tooLarge = entry
       ? undefined

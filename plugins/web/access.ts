@@ -26,6 +26,8 @@ export interface RequestAccess {
 declare module 'fastify' {
   interface FastifyInstance {
     auditLog: AuditStore
+    /** Every route registered after this plugin (method + pattern): what the rules must cover. */
+    routeList: { method: string; url: string }[]
   }
   interface FastifyRequest {
     access: RequestAccess
@@ -52,6 +54,12 @@ export default fp(
     app.decorate('auditLog', audit)
     const policy = app.accessPolicy
     const { allowMutations } = app.config.access
+
+    const routes: { method: string; url: string }[] = []
+    app.decorate('routeList', routes)
+    app.addHook('onRoute', (route) => {
+      for (const method of [route.method].flat()) routes.push({ method: String(method), url: route.url })
+    })
 
     app.decorateRequest('access', null as unknown as RequestAccess)
     app.decorateRequest('auditNote', function (this: FastifyRequest, details: Record<string, unknown>) {
