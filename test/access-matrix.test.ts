@@ -31,11 +31,21 @@ const query = await app.db.saveQuery(
   USERS.admin,
 )
 const schedule = await app.db.saveSchedule(
-  { query_id: query.id, cron_expression: '0 0 * * * ?', target_schema: 'stackql_inventory', target_table: 'admin_table' },
+  {
+    query_id: query.id,
+    cron_expression: '0 0 * * * ?',
+    target_schema: 'stackql_inventory',
+    target_table: 'admin_table',
+  },
   USERS.admin,
 )
 const mapping = await app.db.saveProviderConfig(
-  { provider: 'aws', env_var_name: 'AWS_ACCESS_KEY_ID', secret_scope: 'stackql-inventory', secret_key: 'aws-key' },
+  {
+    provider: 'aws',
+    env_var_name: 'AWS_ACCESS_KEY_ID',
+    secret_scope: 'stackql-inventory',
+    secret_key: 'aws-key',
+  },
   USERS.admin,
 )
 
@@ -57,7 +67,11 @@ const BODIES: Record<string, Record<string, string>> = {
   'POST /chat': { message: 'hello' },
   'POST /chat/render': { text: 'hello' },
   'POST /queries': { name: 'new one', query_text: 'SELECT 2', provider: 'aws' },
-  'POST /schedules': { query_id: String(query.id), cron_expression: '0 0 * * * ?', target_table: 'other_table' },
+  'POST /schedules': {
+    query_id: String(query.id),
+    cron_expression: '0 0 * * * ?',
+    target_table: 'other_table',
+  },
   'POST /schedules/:id/cron': { cron_expression: '0 30 * * * ?' },
   'POST /providers': {
     provider: 'azure',
@@ -92,14 +106,18 @@ t.test('each role is refused what its role does not allow, with nothing changed'
     for (const role of ['viewer', 'editor', 'admin'] as const) {
       if (!denied(role, r.method, r.url)) continue
       const before = await snapshot()
-      const auditBefore = (await sql`select count(*)::int as n from stackql_app.audit where outcome = 'denied'`)[0]!.n
+      const auditBefore = (
+        await sql`select count(*)::int as n from stackql_app.audit where outcome = 'denied'`
+      )[0]!.n
       const res = await send(role, r.method, r.url)
       const rule = ruleFor(r.method, r.url)!
       t.equal(res.statusCode, 403, `${role}: ${r.method} ${r.url} is refused`)
       const needs = rule.owner && role === 'editor' && hasRole(role, rule.role) ? 'admin' : rule.role
       t.match(res.body, new RegExp(`need the ${needs} role`), `${role}: the message names the ${needs} role`)
       t.equal(await snapshot(), before, `${role}: ${r.method} ${r.url} changed nothing`)
-      const auditAfter = (await sql`select count(*)::int as n from stackql_app.audit where outcome = 'denied'`)[0]!.n
+      const auditAfter = (
+        await sql`select count(*)::int as n from stackql_app.audit where outcome = 'denied'`
+      )[0]!.n
       t.equal(auditAfter, auditBefore + 1, `${role}: the denied attempt is audited`)
     }
   }
@@ -115,13 +133,24 @@ t.test('what a role allows is not refused', async (t) => {
       t.not(res.statusCode, 403, `${role}: ${r.method} ${r.url} is allowed (got ${res.statusCode})`)
     }
   }
-  const mine = await session.htmx('POST', '/queries', { name: 'editors', query_text: 'SELECT 3', provider: 'aws' }, {
-    'x-forwarded-email': USERS.editor,
-  })
+  const mine = await session.htmx(
+    'POST',
+    '/queries',
+    { name: 'editors', query_text: 'SELECT 3', provider: 'aws' },
+    {
+      'x-forwarded-email': USERS.editor,
+    },
+  )
   t.equal(mine.statusCode, 201, 'an editor saves a query')
   const [own] = await sql`select id from stackql_app.queries where created_by = ${USERS.editor}`
-  const del = await session.htmx('DELETE', `/queries/${own!.id}`, undefined, { 'x-forwarded-email': USERS.editor })
+  const del = await session.htmx('DELETE', `/queries/${own!.id}`, undefined, {
+    'x-forwarded-email': USERS.editor,
+  })
   t.equal(del.statusCode, 200, 'an editor deletes their own query')
-  const rows = await sql`select action, outcome, user_email from stackql_app.audit where action like 'query.%' and user_email = ${USERS.editor} order by id`
-  t.ok(rows.some((row) => row.action === 'query.delete' && row.outcome === 'ok'), 'the delete is audited as ok')
+  const rows =
+    await sql`select action, outcome, user_email from stackql_app.audit where action like 'query.%' and user_email = ${USERS.editor} order by id`
+  t.ok(
+    rows.some((row) => row.action === 'query.delete' && row.outcome === 'ok'),
+    'the delete is audited as ok',
+  )
 })

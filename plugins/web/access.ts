@@ -129,12 +129,15 @@ export default fp(
         const profile = typeof body.profile === 'string' && body.profile ? body.profile : 'default'
         const cls = classifyStatement(text)
         details = { ...details, ...runDetails(text, provider, profile, cls.kind) }
-        const decision = decideStatement(
-          cls,
-          role,
-          allowMutations,
-          typeof body.confirm_kind === 'string' ? body.confirm_kind : undefined,
-        )
+        // Unreadable input never runs (the query service refuses it with the tokenizer's message).
+        const decision = cls.unreadable
+          ? ({ run: true } as const)
+          : decideStatement(
+              cls,
+              role,
+              allowMutations,
+              typeof body.confirm_kind === 'string' ? body.confirm_kind : undefined,
+            )
         if (!decision.run && decision.confirm) {
           return runAnswer(
             reply,
@@ -180,9 +183,11 @@ export default fp(
       pending.set(req, { id, notes: {} })
     })
 
-    app.addHook('onResponse', async (req, reply) => {
+    // Finished before the response leaves (onSend, not onResponse): whoever reads the log next —
+    // the Audit page, a test — sees the outcome, not 'started'.
+    app.addHook('onSend', async (req, reply, payload) => {
       const entry = pending.get(req)
-      if (!entry) return
+      if (!entry) return payload
       pending.delete(req)
       const status = reply.statusCode
       try {
@@ -196,6 +201,7 @@ export default fp(
           'audit outcome not recorded',
         )
       }
+      return payload
     })
 
     // Retention: prune once shortly after start, then every 6 hours (never blocking a request).

@@ -12,6 +12,11 @@ export interface StatementClass {
   readOnly: boolean
   /** Why it is not read-only, in the user's words. */
   reason?: string
+  /**
+   * The tokenizer refused the input (an unterminated string, a `/*!` comment, ...): it cannot run
+   * at all — the query service refuses it with the tokenizer's message — so no rule applies.
+   */
+  unreadable?: true
 }
 
 /** Classifies IDE input conservatively: any statement not known read-only makes all of it a mutation. */
@@ -21,7 +26,7 @@ export function classifyStatement(text: string): StatementClass {
     statements = splitStatements(text)
   } catch (e) {
     if (!isAppError(e)) throw e
-    return { kind: 'OTHER', readOnly: false, reason: e.message }
+    return { kind: 'OTHER', readOnly: false, reason: e.message, unreadable: true }
   }
   if (statements.length === 0) return { kind: 'OTHER', readOnly: true }
   for (const statement of statements) {
