@@ -39,6 +39,7 @@ declare module 'fastify' {
 interface Pending {
   id: number
   notes: Record<string, unknown>
+  startedAt: number
 }
 const pending = new WeakMap<FastifyRequest, Pending>()
 
@@ -180,7 +181,7 @@ export default fp(
         }
         throw new AppError('AUDIT_UNAVAILABLE', message, { cause: e })
       }
-      pending.set(req, { id, notes: {} })
+      pending.set(req, { id, notes: {}, startedAt: performance.now() })
     })
 
     // Finished before the response leaves (onSend, not onResponse): whoever reads the log next —
@@ -193,7 +194,7 @@ export default fp(
       try {
         await audit.finish(entry.id, status < 400 ? 'ok' : 'failed', status, {
           ...entry.notes,
-          elapsed_ms: Math.round(reply.elapsedTime),
+          elapsed_ms: Math.round(performance.now() - entry.startedAt),
         })
       } catch (e) {
         req.log.warn(
