@@ -6,6 +6,7 @@ import type { Config } from '../src/config.js'
 import { AppError } from '../src/errors.js'
 import { projectRoot, runnerCommand } from '../src/paths.js'
 import { createLocalRunLauncher } from '../src/services/local-runner.js'
+import accessPagesPlugin from './access/index.js'
 import auditPlugin from './audit/index.js'
 import healthPlugin from './health.js'
 import idePlugin from './ide/index.js'
@@ -89,6 +90,7 @@ export async function buildApp(config: Config, opts: BuildAppOptions = {}): Prom
   await app.register(inventoryPlugin, { prefix: '/inventory' })
   await app.register(providersPlugin, { prefix: '/providers' })
   await app.register(auditPlugin, { prefix: '/audit' })
+  await app.register(accessPagesPlugin, { prefix: '/access' })
 
   for (const specifier of config.extensions) {
     await app.register(await loadExtension(specifier))

@@ -58,8 +58,15 @@ export const RULES: Record<string, Rule> = {
   'POST /providers': { role: 'admin', action: 'mapping.create', what: 'add provider mappings' },
   'DELETE /providers/:id': { role: 'admin', action: 'mapping.delete', what: 'delete provider mappings' },
   'POST /providers/:id/test': { role: 'viewer', action: 'mapping.test', what: 'test provider mappings' },
+  'POST /access/profiles': { role: 'admin', action: 'profile.restrict', what: 'restrict profiles' },
+  'POST /access/profiles/remove': {
+    role: 'admin',
+    action: 'profile.unrestrict',
+    what: 'change profile restrictions',
+  },
   // Reads that only admins may see (not audited: they change nothing).
   'GET /audit': { role: 'admin', what: 'see the audit log' },
+  'GET /access/profiles': { role: 'admin', what: 'see profile restrictions' },
   'GET /audit/audit.csv': { role: 'admin', what: 'download the audit log' },
   'POST /inventory/tables/:name/refresh': {
     role: 'editor',

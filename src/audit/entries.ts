@@ -16,6 +16,7 @@ const FIELDS = [
   'env_var_name',
   'secret_scope',
   'secret_key',
+  'principal',
 ] as const
 
 const MAX_FIELD = 200

@@ -40,6 +40,16 @@ interface Uses {
 
 type Json = Parameters<Sql['json']>[0]
 
+/** PostgreSQL's jsonb cannot hold U+0000: a NUL typed into a form is recorded as U+FFFD. */
+function storable(value: unknown): unknown {
+  if (typeof value === 'string') return value.replace(/\u0000/g, '\ufffd')
+  if (Array.isArray(value)) return value.map(storable)
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [storable(k) as string, storable(v)]))
+  }
+  return value
+}
+
 export class AuditStore {
   constructor(private readonly db: Uses) {}
 
@@ -48,7 +58,7 @@ export class AuditStore {
       const [row] = await sql<{ id: string }[]>`
         insert into stackql_app.audit (user_email, role, request_id, action, outcome, status, details)
         values (${entry.user}, ${entry.role}, ${entry.requestId}, ${entry.action}, ${entry.outcome},
-                ${entry.status ?? null}, ${sql.json(entry.details as Json)})
+                ${entry.status ?? null}, ${sql.json(storable(entry.details) as Json)})
         returning id`
       return Number(row!.id)
     })
@@ -59,7 +69,7 @@ export class AuditStore {
     await this.db.use(
       (sql) => sql`
         update stackql_app.audit set outcome = ${outcome}, status = ${status},
-          details = details || ${sql.json(details as Json)}
+          details = details || ${sql.json(storable(details) as Json)}
         where id = ${id}`,
     )
   }
@@ -134,6 +144,45 @@ export class AuditStore {
           where provider = ${provider} and profile = ${profile} order by principal`
       ).map((r) => r.principal),
     )
+  }
+}
+
+export interface ProfilePermission {
+  provider: string
+  profile: string
+  principal: string
+  created_by: string
+  created_at: Date
+}
+
+export class ProfilePermissionStore {
+  constructor(private readonly db: Uses) {}
+
+  async list(): Promise<ProfilePermission[]> {
+    return this.db.use(
+      (sql) => sql<ProfilePermission[]>`
+        select provider, profile, principal, created_by, created_at from stackql_app.profile_permissions
+        order by provider, profile, principal`,
+    )
+  }
+
+  /** Adds a principal; adding one that is already there changes nothing. */
+  async add(provider: string, profile: string, principal: string, createdBy: string): Promise<void> {
+    await this.db.use(
+      (sql) => sql`
+        insert into stackql_app.profile_permissions (provider, profile, principal, created_by)
+        values (${provider}, ${profile}, ${principal}, ${createdBy}) on conflict do nothing`,
+    )
+  }
+
+  /** Removes a principal; false when it was not there. */
+  async remove(provider: string, profile: string, principal: string): Promise<boolean> {
+    return this.db.use(async (sql) => {
+      const deleted = await sql`
+        delete from stackql_app.profile_permissions
+        where provider = ${provider} and profile = ${profile} and principal = ${principal}`
+      return deleted.count > 0
+    })
   }
 }
 
