@@ -42,7 +42,7 @@ type Json = Parameters<Sql['json']>[0]
 
 /** PostgreSQL's jsonb cannot hold U+0000: a NUL typed into a form is recorded as U+FFFD. */
 function storable(value: unknown): unknown {
-  if (typeof value === 'string') return value.replace(/\u0000/g, '\ufffd')
+  if (typeof value === 'string') return value.replaceAll(String.fromCharCode(0), '\ufffd')
   if (Array.isArray(value)) return value.map(storable)
   if (value && typeof value === 'object') {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [storable(k) as string, storable(v)]))
