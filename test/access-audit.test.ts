@@ -90,7 +90,7 @@ t.test(
     t.equal(ask.statusCode, 200)
     t.match(ask.body, /role="alertdialog"/)
     t.match(ask.body, /Run this DELETE statement\?/)
-    t.match(ask.body, /profile <strong>default<\/strong> of provider <strong>aws<\/strong>/)
+    t.match(ask.body, /profile <strong>aws:default<\/strong>/, 'the dialog names the profile')
     t.equal(
       (await sql`select count(*)::int as n from stackql_app.audit where action = 'query.run'`)[0]!.n,
       1,

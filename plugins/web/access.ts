@@ -7,6 +7,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { classifyStatement, decideStatement } from '../../src/access/mutations.js'
+import { profilePicks } from '../../src/access/picks.js'
 import { mayUseProfile } from '../../src/access/profile-permissions.js'
 import { hasRole, type Role, resolveRole } from '../../src/access/roles.js'
 import { type Rule, ruleFor } from '../../src/access/rules.js'
@@ -127,9 +128,9 @@ export default fp(
         const text = typeof body.query_text === 'string' ? body.query_text : ''
         if (text.trim() === '') return // the route says the editor is empty
         const provider = typeof body.provider === 'string' ? body.provider.trim() : ''
-        const profile = typeof body.profile === 'string' && body.profile ? body.profile : 'default'
+        const picks = profilePicks(body.profile)
         const cls = classifyStatement(text)
-        details = { ...details, ...runDetails(text, provider, profile, cls.kind) }
+        details = { ...details, ...runDetails(text, provider, picks.profileOf, cls.kind) }
         // Unreadable input never runs (the query service refuses it with the tokenizer's message).
         const decision = cls.unreadable
           ? ({ run: true } as const)
@@ -143,7 +144,13 @@ export default fp(
           return runAnswer(
             reply,
             'access/_confirm-mutation',
-            { kind: decision.kind, queryText: text, provider, profile },
+            {
+              kind: decision.kind,
+              queryText: text,
+              provider,
+              picks: picks.raw,
+              profiles: (details.profiles as string[]).join(', ') || 'default',
+            },
             200,
           )
         }
@@ -152,6 +159,7 @@ export default fp(
           return runAnswer(reply, 'access/_run-refused', { message: refused.message }, 403)
         }
         for (const p of details.providers as string[]) {
+          const profile = picks.profileOf(p)
           const principals = await audit.profilePrincipals(p, profile)
           if (!mayUseProfile(principals, req.user, req.groups, role)) {
             const message = `Profile ${profile} of provider ${p} is restricted to some users and groups, and you are not one of them: ask an admin for access.`

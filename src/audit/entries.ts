@@ -45,7 +45,7 @@ export function requestDetails(params: unknown, body: unknown): Record<string, u
 export function runDetails(
   text: string,
   provider: string | undefined,
-  profile: string | undefined,
+  profileOf: (provider: string) => string,
   kind: string,
 ) {
   let providers: string[] = []
@@ -61,6 +61,6 @@ export function runDetails(
     statement: text.slice(0, STATEMENT_CHARS),
     statement_length: text.length,
     providers,
-    profiles: providers.map((p) => `${p}:${profile || 'default'}`),
+    profiles: providers.map((p) => `${p}:${profileOf(p)}`),
   }
 }
