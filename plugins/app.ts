@@ -7,12 +7,15 @@ import type { Config } from '../src/config.js'
 import { AppError } from '../src/errors.js'
 import { projectRoot, runnerCommand } from '../src/paths.js'
 import { createLocalRunLauncher, LOCAL_RUN_MARGIN_MS } from '../src/services/local-runner.js'
+import accessPagesPlugin from './access/index.js'
+import auditPlugin from './audit/index.js'
 import healthPlugin from './health.js'
 import idePlugin from './ide/index.js'
 import inventoryPlugin from './inventory/index.js'
 import providersPlugin from './providers/index.js'
 import schedulesPlugin from './schedules/index.js'
 import { loggerOptions, type ServiceOptions, servicesPlugin } from './services/index.js'
+import accessPlugin from './web/access.js'
 import assetsPlugin from './web/assets.js'
 import errorsPlugin, { frameworkErrorHandler } from './web/errors.js'
 import identityPlugin from './web/identity.js'
@@ -84,12 +87,15 @@ export async function buildApp(config: Config, opts: BuildAppOptions = {}): Prom
   await app.register(renderPlugin)
   await app.register(errorsPlugin)
   await app.register(assetsPlugin)
+  await app.register(accessPlugin)
   await app.register(healthPlugin)
 
   await app.register(idePlugin)
   await app.register(schedulesPlugin, { prefix: '/schedules' })
   await app.register(inventoryPlugin, { prefix: '/inventory' })
   await app.register(providersPlugin, { prefix: '/providers' })
+  await app.register(auditPlugin, { prefix: '/audit' })
+  await app.register(accessPagesPlugin, { prefix: '/access' })
 
   for (const specifier of config.extensions) {
     await app.register(await loadExtension(specifier))

@@ -167,3 +167,33 @@ CREATE TABLE IF NOT EXISTS stackql_app.metadata_cache (
   fetched_at timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (provider, version, statement)
 );
+
+-- access: the audit log, schedule owners, and profile permissions (README "Access control").
+-- Who did what: one row per action (query run, save/delete query, schedule changes, mapping and
+-- profile changes, Test, denied attempts). Written BEFORE the action runs ('started'), finished
+-- after it; details never hold a secret value. Pruned after AUDIT_RETENTION_DAYS.
+CREATE TABLE IF NOT EXISTS stackql_app.audit (
+  id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  at          timestamptz NOT NULL DEFAULT now(),
+  user_email  text        NOT NULL,
+  role        text        NOT NULL,
+  request_id  text        NOT NULL,
+  action      text        NOT NULL,
+  outcome     text        NOT NULL CHECK (outcome IN ('started', 'ok', 'failed', 'denied')),
+  status      integer,
+  details     jsonb       NOT NULL DEFAULT '{}'::jsonb
+);
+CREATE INDEX IF NOT EXISTS audit_at_idx ON stackql_app.audit (at DESC);
+CREATE INDEX IF NOT EXISTS audit_user_idx ON stackql_app.audit (user_email, at DESC);
+-- Who created a schedule (editors change only their own). Older rows: the query's author.
+ALTER TABLE stackql_app.schedules ADD COLUMN IF NOT EXISTS created_by text;
+-- Profile permissions: when a (provider, profile) has rows here, only the listed principals
+-- (e-mails, or group:<name>) and admins may use its credentials. No rows: everyone may.
+CREATE TABLE IF NOT EXISTS stackql_app.profile_permissions (
+  provider    text        NOT NULL,
+  profile     text        NOT NULL DEFAULT 'default',
+  principal   text        NOT NULL CHECK (length(principal) BETWEEN 1 AND 300),
+  created_by  text        NOT NULL,
+  created_at  timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (provider, profile, principal)
+);

@@ -81,6 +81,16 @@ export const EnvSchema = Type.Object({
   GENIE_SPACE_URL: Type.Optional(Type.String({ pattern: '^https://' })),
   LOCAL_USER_EMAIL: Type.Optional(NonEmpty),
   TRUST_FORWARDED_EMAIL: Type.Optional(Bool),
+  // access: roles, mutations and the audit log (README "Access control").
+  APP_ADMINS: Type.Optional(Type.String({ maxLength: 10_000 })),
+  APP_EDITORS: Type.Optional(Type.String({ maxLength: 10_000 })),
+  APP_DEFAULT_ROLE: Type.Optional(
+    Type.String({ pattern: '^(viewer|editor|admin)$', description: 'viewer, editor or admin' }),
+  ),
+  ALLOW_MUTATIONS: Type.Optional(Bool),
+  AUDIT_RETENTION_DAYS: Type.Optional(
+    Type.String({ pattern: '^[1-9][0-9]{0,4}$', description: 'a whole number of days (1 or more)' }),
+  ),
 })
 export type Env = Static<typeof EnvSchema>
 
@@ -165,6 +175,17 @@ export interface Config {
    * reaching the port could claim any identity.
    */
   trustForwardedEmail: boolean
+  /** Who may do what (src/access/): raw APP_ADMINS / APP_EDITORS lists and APP_DEFAULT_ROLE. */
+  access: {
+    admins: string
+    editors: string
+    /** APP_DEFAULT_ROLE, absent when not set (then viewer once any admin is configured). */
+    defaultRole?: 'viewer' | 'editor' | 'admin'
+    /** ALLOW_MUTATIONS=true: admins may run INSERT/UPDATE/DELETE/REPLACE/EXEC (after a confirmation). */
+    allowMutations: boolean
+  }
+  /** AUDIT_RETENTION_DAYS: audit rows older than this are pruned (default 365). */
+  auditRetentionDays: number
   /**
    * The app's own settings as environment variables (every known variable that was set, plus PATH,
    * HOME and locale), for the local job runner child started by "Run now" — so the child connects
@@ -260,6 +281,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       .filter(Boolean),
     localUserEmail: e.LOCAL_USER_EMAIL ?? 'developer@localhost',
     trustForwardedEmail: e.DATABRICKS_APP_NAME !== undefined || bool(e.TRUST_FORWARDED_EMAIL),
+    access: {
+      admins: e.APP_ADMINS ?? '',
+      editors: e.APP_EDITORS ?? '',
+      defaultRole: e.APP_DEFAULT_ROLE as Config['access']['defaultRole'],
+      allowMutations: bool(e.ALLOW_MUTATIONS),
+    },
+    auditRetentionDays: Number(e.AUDIT_RETENTION_DAYS ?? 365),
     runnerEnv: {
       ...Object.fromEntries(CHILD_BASICS.flatMap((k) => (env[k] ? [[k, env[k]]] : []))),
       ...known,

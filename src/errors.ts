@@ -28,6 +28,8 @@ export type ErrorCode =
   | 'CRON_INVALID'
   | 'AI_ERROR'
   | 'RUNNER_FAILED'
+  | 'FORBIDDEN'
+  | 'AUDIT_UNAVAILABLE'
 
 const STATUS: Partial<Record<ErrorCode, number>> = {
   VALIDATION: 400,
@@ -52,6 +54,8 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   DATABRICKS_AUTH: 401,
   DATABRICKS_UNAVAILABLE: 502,
   STACKQL_BINARY: 500,
+  FORBIDDEN: 403,
+  AUDIT_UNAVAILABLE: 503,
 }
 
 export class AppError extends Error {

@@ -56,6 +56,8 @@ export interface Schedule extends ScheduleInput {
   last_run_status: RunStatus | null
   /** Why the last run (or the job creation) failed, when it did. */
   last_error: string | null
+  /** Who created it (null for schedules made before access control: their query's author owns them). */
+  created_by?: string | null
   created_at: Date
   updated_at: Date
 }

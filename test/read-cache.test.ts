@@ -99,12 +99,18 @@ t.test('the IDE page follows changes to the saved queries and the mappings', asy
   t.match((await session.get('/')).body, /No saved queries yet/)
   const q = await app.db.saveQuery({ ...query, name: 'Buckets <all>' }, 'a@example.com')
   const picker = () =>
-    session.htmx('POST', '/profiles/picker', { query_text: "SELECT id FROM github.repos.repos WHERE org = 'x'" })
+    session.htmx('POST', '/profiles/picker', {
+      query_text: "SELECT id FROM github.repos.repos WHERE org = 'x'",
+    })
   t.notMatch((await picker()).body, /github\/prod/)
   await app.db.saveProviderConfig({ ...mapping, profile: 'prod' }, 'a@example.com')
   const second = await session.get('/')
   t.match(second.body, /Buckets &lt;all&gt;/)
-  t.match((await picker()).body, /<option value="github\/prod">prod<\/option>/, 'the new profile is offered at once')
+  t.match(
+    (await picker()).body,
+    /<option value="github\/prod">prod<\/option>/,
+    'the new profile is offered at once',
+  )
   await app.db.deleteQuery(q.id)
   const third = await session.get('/')
   t.notMatch(third.body, /Buckets/)

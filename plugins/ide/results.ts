@@ -140,6 +140,7 @@ const results: FastifyPluginAsyncTypebox<ResultsOptions> = async (app, { cache }
     } finally {
       slot.release()
     }
+    req.auditNote({ rows: result.rows.length })
     const entry = cache.add(req.user, result)
     const tooLarge = entry
       ? undefined

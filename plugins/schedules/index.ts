@@ -143,11 +143,14 @@ const schedules: FastifyPluginAsync = async (fastify) => {
   })
 
   app.post('/', { schema: { body: NewScheduleBody } }, async (req, reply) => {
-    const created = await app.schedules.create({
-      ...req.body,
-      target_schema: req.body.target_schema || DEFAULT_SCHEMA,
-      shrink_guard_pct: parseShrinkGuard(req.body.shrink_guard_pct),
-    })
+    const created = await app.schedules.create(
+      {
+        ...req.body,
+        target_schema: req.body.target_schema || DEFAULT_SCHEMA,
+        shrink_guard_pct: parseShrinkGuard(req.body.shrink_guard_pct),
+      },
+      req.user,
+    )
     req.log.info({ scheduleId: created.id, jobId: created.job_id, user: req.user }, 'schedule created')
     return reply.render('schedules/_table', await tableData({ highlightId: created.id }))
   })

@@ -58,6 +58,8 @@ export interface ScheduleRow {
   notice: string | null
   waitingNote: string | null
   runPageUrl: string | null
+  /** Who created the schedule (editors change only their own). */
+  owner: string
 }
 
 export interface TimeView {
@@ -206,5 +208,6 @@ export function scheduleRow(s: ScheduleView, runs: Run[], ctx: RowContext, live?
     notice: live?.notice ?? null,
     waitingNote,
     runPageUrl: live?.runPageUrl ?? null,
+    owner: s.created_by ?? '',
   }
 }

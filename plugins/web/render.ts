@@ -11,6 +11,8 @@ import { projectRoot } from '../../src/paths.js'
 export interface NavItem {
   href: string
   label: string
+  /** Shown only to this role and above (plugins/web/access.ts decides the role). */
+  role?: 'viewer' | 'editor' | 'admin'
 }
 
 export interface RenderOptions {
@@ -69,9 +71,10 @@ export default fp(
       return reply.viewAsync('layout', {
         body,
         title: opts.title,
-        nav: app.navigation,
+        nav: app.navigation.filter((n) => !n.role || req.access?.can(n.role)),
         active: activeNav(app.navigation, req.url),
         user: req.user,
+        access: req.access,
         csrfToken: reply.generateCsrf(),
         db: app.db.health.status,
       })
@@ -96,7 +99,11 @@ export default fp(
         data: Record<string, unknown> = {},
         opts: RenderOptions = {},
       ) {
-        const body = await this.viewAsync(template, { ...data, user: this.request.user })
+        const body = await this.viewAsync(template, {
+          ...data,
+          user: this.request.user,
+          access: this.request.access,
+        })
         return this.renderHtml(body, opts)
       },
     )

@@ -167,13 +167,13 @@ export class DbService extends RunsAndInventory {
     )
   }
 
-  async saveSchedule(input: ScheduleInput): Promise<Schedule> {
+  async saveSchedule(input: ScheduleInput, createdBy?: string): Promise<Schedule> {
     const schema = assertTargetSchema(input.target_schema ?? INVENTORY_SCHEMA)
     const table = assertIdentifierShape(input.target_table, 'table')
     return this.use(async (sql) => {
       const [row] = await sql<Schedule[]>`
-        insert into stackql_app.schedules (query_id, cron_expression, target_schema, target_table, shrink_guard_pct)
-        values (${input.query_id}, ${input.cron_expression}, ${schema}, ${table}, ${input.shrink_guard_pct ?? null})
+        insert into stackql_app.schedules (query_id, cron_expression, target_schema, target_table, shrink_guard_pct, created_by)
+        values (${input.query_id}, ${input.cron_expression}, ${schema}, ${table}, ${input.shrink_guard_pct ?? null}, ${createdBy ?? null})
         returning *`
       return row!
     })

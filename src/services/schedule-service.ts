@@ -12,7 +12,7 @@ export interface ScheduleStore {
   getProviderConfigFor(provider: string): Promise<ProviderConfig[]>
   getSchedule(id: number): Promise<Schedule | null>
   /** Throws AppError CONFLICT when schema.table is taken. */
-  saveSchedule(input: ScheduleInput): Promise<Schedule>
+  saveSchedule(input: ScheduleInput, createdBy?: string): Promise<Schedule>
   updateSchedule(
     id: number,
     patch: Partial<
@@ -93,15 +93,18 @@ export class ScheduleService {
    * deleted again (nothing is left behind) and the job error is rethrown; if the job id cannot
    * be saved the job is deleted again.
    */
-  async create(input: ScheduleInput): Promise<Schedule> {
+  async create(input: ScheduleInput, createdBy?: string): Promise<Schedule> {
     parseSchedule(input.cron_expression, this.timezone)
     const query = await this.requireQuery(input.query_id)
     assertReadOnlyQuery(query.query_text)
-    const saved = await this.db.saveSchedule({
-      ...input,
-      cron_expression: input.cron_expression.trim(),
-      shrink_guard_pct: parseShrinkGuard(input.shrink_guard_pct),
-    })
+    const saved = await this.db.saveSchedule(
+      {
+        ...input,
+        cron_expression: input.cron_expression.trim(),
+        shrink_guard_pct: parseShrinkGuard(input.shrink_guard_pct),
+      },
+      createdBy,
+    )
     if (!this.jobs) return saved
 
     let jobId: string

@@ -59,6 +59,15 @@ export interface StoredRun {
   status?: { state: string; termination_details?: { code: string; type: string; message: string } }
 }
 
+/** The SCIM User fields of the stand-in's users (docs: SCIM "Me" returns the User object). */
+export interface ScimUser {
+  id: string
+  userName: string
+  displayName?: string
+  /** Group display names; each gets a stable value (id). */
+  groups: string[]
+}
+
 export interface StandinOptions {
   /** Personal access tokens that are accepted. */
   pats?: string[]
@@ -100,6 +109,11 @@ export class StandinState {
   readonly jobs = new Map<number, StoredJob>()
   readonly runs = new Map<number, StoredRun>()
   readonly requests: RecordedRequest[] = []
+  /**
+   * Users' forwarded tokens (Databricks Apps user authorization) -> who they are. Such a token is
+   * scoped (iam.current-user:read): it is accepted by SCIM Me only.
+   */
+  readonly userTokens = new Map<string, ScimUser>()
   url = ''
   private nextJobId = 1000
   private nextRunId = 5000
@@ -211,6 +225,8 @@ export interface Standin {
   close(): Promise<void>
 }
 
+const SCIM_ME = '/api/2.0/preview/scim/v2/Me'
+
 function dbError(reply: FastifyReply, status: number, errorCode: string, message: string) {
   return reply.code(status).send({ error_code: errorCode, message, details: [] })
 }
@@ -279,6 +295,10 @@ export async function startDatabricksStandin(opts: StandinOptions = {}): Promise
       )
     }
     if (state.pats.has(bearer)) return
+    if (state.userTokens.has(bearer)) {
+      if (path === SCIM_ME) return
+      return dbError(reply, 403, 'PERMISSION_DENIED', 'Provided OAuth token does not have required scopes')
+    }
     const expiresAt = state.tokens.get(bearer)
     if (expiresAt === undefined) return dbError(reply, 401, 'UNAUTHENTICATED', 'Invalid access token.')
     if (state.now() >= expiresAt) return dbError(reply, 401, 'UNAUTHENTICATED', 'Token is expired.')
@@ -320,6 +340,30 @@ export async function startDatabricksStandin(opts: StandinOptions = {}): Promise
     const token = `dapi-oauth-${randomBytes(12).toString('hex')}`
     state.tokens.set(token, state.now() + state.tokenTtlSeconds * 1000)
     return { access_token: token, token_type: 'Bearer', expires_in: state.tokenTtlSeconds, scope: 'all-apis' }
+  })
+
+  // ---- SCIM (the caller's own identity) ----
+  app.get(SCIM_ME, async (req) => {
+    const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? ''
+    const user = state.userTokens.get(bearer) ?? {
+      id: '1000',
+      userName: 'service-principal@stand-in',
+      groups: [],
+    }
+    return {
+      schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
+      id: user.id,
+      userName: user.userName,
+      displayName: user.displayName ?? user.userName,
+      active: true,
+      emails: [{ value: user.userName, type: 'work', primary: true }],
+      groups: user.groups.map((display, i) => ({
+        display,
+        value: String(7000 + i),
+        $ref: `Groups/${7000 + i}`,
+        type: 'direct',
+      })),
+    }
   })
 
   // ---- secrets ----

@@ -1,0 +1,243 @@
+// THE place where authorisation is decided. Every request gets its role (src/access/roles.ts); every
+// state-changing route is looked up in src/access/rules.ts by method + route pattern, and here — not
+// in the route bodies — it is allowed, refused with a 403 naming the role needed (audited as denied,
+// nothing changed), or recorded in the audit log BEFORE it runs (no record, no action) and finished
+// with its outcome after. The IDE's statement rule (read-only by default) and profile permissions
+// are checked here too, so a route plugin only ever sees requests that may proceed.
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+import { classifyStatement, decideStatement } from '../../src/access/mutations.js'
+import { profilePicks } from '../../src/access/picks.js'
+import { mayUseProfile } from '../../src/access/profile-permissions.js'
+import { hasRole, type Role, resolveRole } from '../../src/access/roles.js'
+import { type Rule, ruleFor } from '../../src/access/rules.js'
+import { requestDetails, runDetails } from '../../src/audit/entries.js'
+import { AuditStore } from '../../src/db/audit.js'
+import { AppError, isAppError } from '../../src/errors.js'
+
+export interface RequestAccess {
+  role: Role
+  /** False when no admin is configured (everyone is admin; every page says so). */
+  enabled: boolean
+  /** Why the role may be lower than expected (groups unknown). */
+  problem?: string
+  can(role: Role): boolean
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    auditLog: AuditStore
+    /** Every route registered after this plugin (method + pattern): what the rules must cover. */
+    routeList: { method: string; url: string }[]
+  }
+  interface FastifyRequest {
+    access: RequestAccess
+    /** Adds facts to this request's audit row (e.g. the rows a run returned). No secret values. */
+    auditNote(details: Record<string, unknown>): void
+  }
+}
+
+interface Pending {
+  id: number
+  notes: Record<string, unknown>
+  startedAt: number
+}
+const pending = new WeakMap<FastifyRequest, Pending>()
+
+const PRUNE_EVERY_MS = 6 * 3600_000
+
+function needed(rule: Rule, role: Role): string {
+  return `You need the ${rule.role} role to ${rule.what}; your role is ${role}.`
+}
+
+export default fp(
+  async (app) => {
+    const audit = new AuditStore(app.db)
+    app.decorate('auditLog', audit)
+    const policy = app.accessPolicy
+    const { allowMutations } = app.config.access
+
+    const routes: { method: string; url: string }[] = []
+    app.decorate('routeList', routes)
+    app.addHook('onRoute', (route) => {
+      for (const method of [route.method].flat()) routes.push({ method: String(method), url: route.url })
+    })
+
+    app.decorateRequest('access', null as unknown as RequestAccess)
+    app.decorateRequest('auditNote', function (this: FastifyRequest, details: Record<string, unknown>) {
+      const entry = pending.get(this)
+      if (entry) Object.assign(entry.notes, details)
+    })
+
+    app.addHook('onRequest', async (req) => {
+      const role = resolveRole(policy, req.user, req.groups)
+      req.access = {
+        role,
+        enabled: policy.enabled,
+        problem: policy.enabled ? req.groupsProblem : undefined,
+        can: (r: Role) => hasRole(role, r),
+      }
+    })
+
+    async function deny(req: FastifyRequest, rule: Rule, message: string, details: Record<string, unknown>) {
+      try {
+        await audit.record({
+          user: req.user,
+          role: req.access.role,
+          requestId: req.id,
+          action: rule.action ?? `${req.method} ${req.routeOptions.url}`,
+          outcome: 'denied',
+          status: 403,
+          details: { ...details, reason: message },
+        })
+      } catch (e) {
+        // Refusing is safe without a record; say so in the log for whoever reads it.
+        req.log.warn({ code: isAppError(e) ? e.code : undefined }, 'a denied attempt could not be audited')
+      }
+      return new AppError('FORBIDDEN', message)
+    }
+
+    /** POST /run answers inside the results area (its htmx target), like its own errors. */
+    function runAnswer(reply: FastifyReply, template: string, data: Record<string, unknown>, status: number) {
+      reply.header('cache-control', 'no-store')
+      return reply.render(template, data, { status })
+    }
+
+    app.addHook('preHandler', async (req, reply) => {
+      const url = req.routeOptions.url
+      if (!url) return
+      const rule = ruleFor(req.method, url)
+      if (!rule) return
+      const { role } = req.access
+      const body = (req.body ?? {}) as Record<string, unknown>
+      let details = requestDetails(req.params, body)
+
+      if (!hasRole(role, rule.role)) throw await deny(req, rule, needed(rule, role), details)
+
+      if (rule.owner && !hasRole(role, 'admin')) {
+        const id = Number((req.params as { id?: string }).id)
+        const owner = rule.owner === 'query' ? await audit.queryOwner(id) : await audit.scheduleOwner(id)
+        // No owner: no such item, and the route answers 404 itself.
+        if (owner !== null && owner.toLowerCase() !== req.user.toLowerCase()) {
+          const message = `You need the admin role to change another user's ${rule.owner} (it belongs to ${owner}); your role is ${role}.`
+          throw await deny(req, rule, message, details)
+        }
+      }
+
+      if (rule.statement) {
+        const text = typeof body.query_text === 'string' ? body.query_text : ''
+        if (text.trim() === '') return // the route says the editor is empty
+        const provider = typeof body.provider === 'string' ? body.provider.trim() : ''
+        const picks = profilePicks(body.profile)
+        const cls = classifyStatement(text)
+        details = { ...details, ...runDetails(text, provider, picks.profileOf, cls.kind) }
+        // Unreadable input never runs (the query service refuses it with the tokenizer's message).
+        const decision = cls.unreadable
+          ? ({ run: true } as const)
+          : decideStatement(
+              cls,
+              role,
+              allowMutations,
+              typeof body.confirm_kind === 'string' ? body.confirm_kind : undefined,
+            )
+        if (!decision.run && decision.confirm) {
+          return runAnswer(
+            reply,
+            'access/_confirm-mutation',
+            {
+              kind: decision.kind,
+              queryText: text,
+              provider,
+              picks: picks.raw,
+              profiles: (details.profiles as string[]).join(', ') || 'default',
+            },
+            200,
+          )
+        }
+        if (!decision.run) {
+          const refused = await deny(req, rule, decision.message, details)
+          return runAnswer(reply, 'access/_run-refused', { message: refused.message }, 403)
+        }
+        for (const p of details.providers as string[]) {
+          const profile = picks.profileOf(p)
+          const principals = await audit.profilePrincipals(p, profile)
+          if (!mayUseProfile(principals, req.user, req.groups, role)) {
+            const message = `Profile ${profile} of provider ${p} is restricted to some users and groups, and you are not one of them: ask an admin for access.`
+            const refused = await deny(req, rule, message, details)
+            return runAnswer(reply, 'access/_run-refused', { message: refused.message }, 403)
+          }
+        }
+      }
+
+      if (!rule.action) return
+      let id: number
+      try {
+        id = await audit.record({
+          user: req.user,
+          role,
+          requestId: req.id,
+          action: rule.action,
+          outcome: 'started',
+          details,
+        })
+      } catch (e) {
+        if (!isAppError(e)) throw e
+        req.log.warn({ code: e.code, err: e.cause }, 'audit log unavailable: action refused')
+        const message = `Nothing was done: every action is recorded in the audit log first, and the audit log cannot be written (${e.message}). Try again when the database is back.`
+        if (rule.statement) {
+          return runAnswer(reply, 'access/_run-refused', { message }, 503)
+        }
+        throw new AppError('AUDIT_UNAVAILABLE', message, { cause: e })
+      }
+      pending.set(req, { id, notes: {}, startedAt: performance.now() })
+    })
+
+    // Finished before the response leaves (onSend, not onResponse): whoever reads the log next —
+    // the Audit page, a test — sees the outcome, not 'started'.
+    app.addHook('onSend', async (req, reply, payload) => {
+      const entry = pending.get(req)
+      if (!entry) return payload
+      pending.delete(req)
+      const status = reply.statusCode
+      try {
+        await audit.finish(entry.id, status < 400 ? 'ok' : 'failed', status, {
+          ...entry.notes,
+          elapsed_ms: Math.round(performance.now() - entry.startedAt),
+        })
+      } catch (e) {
+        req.log.warn(
+          { code: isAppError(e) ? e.code : undefined, auditId: entry.id },
+          'audit outcome not recorded',
+        )
+      }
+      return payload
+    })
+
+    // Retention: prune once shortly after start, then every 6 hours (never blocking a request).
+    const prune = () =>
+      audit.prune(app.config.auditRetentionDays).then(
+        (n) => n > 0 && app.log.info({ pruned: n }, 'audit rows past AUDIT_RETENTION_DAYS deleted'),
+        (e) =>
+          app.log.warn({ code: isAppError(e) ? e.code : undefined }, 'audit pruning failed; retried later'),
+      )
+    const first = setTimeout(prune, 30_000)
+    const timer = setInterval(prune, PRUNE_EVERY_MS)
+    first.unref()
+    timer.unref()
+    app.addHook('onClose', async () => {
+      clearTimeout(first)
+      clearInterval(timer)
+    })
+
+    // The confirmation dialog's Cancel: nothing ran.
+    app.get('/access/run-cancelled', async (_req, reply) =>
+      runAnswer(
+        reply,
+        'access/_run-refused',
+        { message: 'Not run: the changing statement was cancelled.', info: true },
+        200,
+      ),
+    )
+  },
+  { fastify: '5.x', name: 'access', dependencies: ['identity', 'db', 'render'] },
+)
