@@ -69,7 +69,11 @@ const schedules: FastifyPluginAsync = async (fastify) => {
       app.db.getRecentRunsBySchedule(HISTORY_RUNS),
     ])
     const ctx = rowContext()
-    return list.map((s) => scheduleRow(s, runs.get(s.id) ?? [], ctx))
+    const slices = await app.db.getRunSlices([...runs.values()].flatMap((r) => (r[0] ? [r[0].id] : [])))
+    return list.map((s) => {
+      const mine = runs.get(s.id) ?? []
+      return scheduleRow(s, mine, ctx, undefined, mine[0] ? slices.get(mine[0].id) : undefined)
+    })
   }
 
   async function loadRow(id: number, live?: LiveRun): Promise<ScheduleRow> {
@@ -79,7 +83,9 @@ const schedules: FastifyPluginAsync = async (fastify) => {
       app.db.getRecentRunsBySchedule(HISTORY_RUNS, id),
     ])
     if (!schedule) throw new AppError('NOT_FOUND', `Schedule ${id} does not exist.`)
-    return scheduleRow(schedule, runs.get(id) ?? [], rowContext(), live)
+    const mine = runs.get(id) ?? []
+    const slices = mine[0] ? (await app.db.getRunSlices([mine[0].id])).get(mine[0].id) : undefined
+    return scheduleRow(schedule, mine, rowContext(), live, slices)
   }
 
   async function latestRunId(id: number): Promise<number> {
