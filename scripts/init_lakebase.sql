@@ -130,6 +130,7 @@ CREATE TABLE IF NOT EXISTS stackql_app.profile_variables (
   created_by text        NOT NULL,
   created_at timestamptz NOT NULL DEFAULT now(),
   CONSTRAINT profile_variables_unique UNIQUE (provider, profile, name)
+);
 -- int-types: the source-key -> column mapping of each inventory table, written by the inventory
 -- writer in its transaction and reused on every run, so a key's values never move to another column.
 CREATE TABLE IF NOT EXISTS stackql_app.inventory_columns (
