@@ -9,6 +9,7 @@ import { isAppError } from '../errors.js'
 import { executeSlices, PROFILE_COLUMN, type SliceResult, unionWithProfile } from '../fanout/fanout-run.js'
 import { expandSlices, parseSliceSpecs, type Slice, sliceLabel, spansProfiles } from '../fanout/slices.js'
 import type { Query, Row, Schedule } from '../models.js'
+import { findPlaceholders, maskPlaceholders } from '../profiles/variables.js'
 import { assertReadOnlyQuery } from '../stackql/statements.js'
 import { snapshotRefusal } from './snapshot-guard.js'
 
@@ -135,7 +136,8 @@ export async function runInventory(
       return await fail(`Schedule ${schedule.id} runs query ${schedule.query_id}, not query ${query.id}.`)
     }
     try {
-      assertReadOnlyQuery(query.query_text)
+      // Profile variables ({{ regions }}) are substituted per slice later; check the statement's shape with them masked.
+      assertReadOnlyQuery(maskPlaceholders(query.query_text, findPlaceholders(query.query_text)))
     } catch (e) {
       return await fail(`Query ${query.id}: ${(e as Error).message}`)
     }
