@@ -5,6 +5,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyPluginAsync } from 'fastify'
 import { Type } from 'typebox'
 import { AppError, isAppError } from '../../src/errors.js'
+import { parseSliceSpecs } from '../../src/fanout/slices.js'
 import { IdParams, ScheduleInput } from '../../src/models.js'
 import { parseShrinkGuard } from '../../src/services/schedule-service.js'
 import { schedulePrefill } from '../../src/starter/add.js'
@@ -30,7 +31,18 @@ const PreviewQuery = Type.Object({
 })
 /** The shrink guard as a form field: empty = off, else 1–100 (parsed by parseShrinkGuard for a clear message). */
 const ShrinkGuardField = Type.Optional(Type.String({ maxLength: 20 }))
-const NewScheduleBody = Type.Object({ ...ScheduleInput.properties, shrink_guard_pct: ShrinkGuardField })
+/** Fan-out profiles from the form's multi-select: one value is a string, several an array. */
+const ProfilesField = Type.Optional(
+  Type.Union([
+    Type.String({ maxLength: 200 }),
+    Type.Array(Type.String({ maxLength: 200 }), { maxItems: 500 }),
+  ]),
+)
+const NewScheduleBody = Type.Object({
+  ...ScheduleInput.properties,
+  shrink_guard_pct: ShrinkGuardField,
+  profiles: ProfilesField,
+})
 const CronBody = Type.Object({
   cron_expression: ScheduleInput.properties.cron_expression,
   shrink_guard_pct: ShrinkGuardField,
@@ -109,8 +121,21 @@ const schedules: FastifyPluginAsync = async (fastify) => {
     let data: Record<string, unknown>
     let status = 200
     try {
-      const [table, queries] = await Promise.all([tableData(), app.db.getQueries()])
-      data = { ...table, queries, loadError: null, prefill: starter && schedulePrefill(starter, queries) }
+      const [table, queries, profiles] = await Promise.all([
+        tableData(),
+        app.db.getQueries(),
+        app.db.getProviderProfiles(),
+      ])
+      data = {
+        ...table,
+        queries,
+        profileChoices: profiles.map((p) => ({
+          provider: p.provider,
+          profiles: p.profiles.map((x) => x.profile),
+        })),
+        loadError: null,
+        prefill: starter && schedulePrefill(starter, queries),
+      }
     } catch (e) {
       if (!isAppError(e) || e.code !== 'DB_UNAVAILABLE') throw e
       data = { rows: [], queries: [], hasWorkspace: app.schedules.hasWorkspace, loadError: e.message }
@@ -153,6 +178,7 @@ const schedules: FastifyPluginAsync = async (fastify) => {
       ...req.body,
       target_schema: req.body.target_schema || DEFAULT_SCHEMA,
       shrink_guard_pct: parseShrinkGuard(req.body.shrink_guard_pct),
+      profiles: formProfiles(req.body.profiles),
     })
     req.log.info({ scheduleId: created.id, jobId: created.job_id, user: req.user }, 'schedule created')
     return reply.render('schedules/_table', await tableData({ highlightId: created.id }))
@@ -240,3 +266,10 @@ const schedules: FastifyPluginAsync = async (fastify) => {
 }
 
 export default schedules
+
+/** The form's profiles as slice specs (checked by the schedule service); none = the default profile. */
+function formProfiles(v: string | string[] | undefined): string[] | undefined {
+  const list = (Array.isArray(v) ? v : v ? [v] : []).flatMap((x) => x.split(',')).map((x) => x.trim())
+  const specs = parseSliceSpecs(list.filter(Boolean)).map((x) => `${x.provider}/${x.profile}`)
+  return specs.length ? specs : undefined
+}
