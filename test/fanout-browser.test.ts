@@ -66,7 +66,9 @@ t.test(
     const row = page.locator(`#schedule-${schedule.id}`)
     t.equal(await row.getAttribute('data-status'), 'PARTIAL')
     t.equal(await row.locator('.status-label').textContent(), 'Partial')
-    const amber = await row.locator('.status-label').evaluate((el) => el.ownerDocument.defaultView!.getComputedStyle(el).color)
+    const amber = await row
+      .locator('.status-label')
+      .evaluate((el) => el.ownerDocument.defaultView!.getComputedStyle(el).color)
     t.equal(amber, 'rgb(178, 106, 0)', 'amber')
     const slices = row.getByRole('list', { name: 'Profile slices of the last run' })
     t.match(await slices.textContent(), /aws\/staging[\s\S]*no rows written[\s\S]*403/)
