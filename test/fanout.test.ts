@@ -189,3 +189,62 @@ t.test(
     t.equal((await db.getProviderConfigFor('aws')).filter((m) => m.profile === 'staging').length, 1)
   },
 )
+
+t.test('one slice hanging past the timeout fails alone: PARTIAL, the other slice written', async (t) => {
+  const { db, sql } = await testDb(t)
+  for (const profile of ['fast', 'slow']) {
+    await db.saveProviderConfig(
+      {
+        provider: 'stackql_test',
+        profile,
+        env_var_name: 'TEST_TOKEN',
+        secret_scope: 's',
+        secret_key: profile,
+      },
+      'me',
+    )
+    await db.setProfileVariable(
+      { provider: 'stackql_test', profile, name: 'secs', value: profile === 'fast' ? '0' : '60' },
+      'me',
+    )
+  }
+  const { runner } = makeRunner(t, { timeoutMs: 4000 })
+  const envOf: Record<string, string> = {
+    [clusterEnvName('stackql_test', 'fast', 'TEST_TOKEN')]: 'fast-token',
+    [clusterEnvName('stackql_test', 'slow', 'TEST_TOKEN')]: 'slow-token',
+  }
+  const queries = new QueryService({
+    runner,
+    credentials: new CredentialResolver({ source: 'environment', readEnv: (n) => envOf[n] }),
+    loadProviderConfig: (p) => db.getProviderConfigFor(p),
+    loadProfileVariables: (p) => db.getProfileVariablesFor(p),
+  })
+  const query = await db.saveQuery(
+    {
+      name: 'sleepy',
+      description: '',
+      query_text: 'SELECT slept FROM stackql_test.util.sleep WHERE seconds = {{ secs }}',
+      provider: 'stackql_test',
+    },
+    'me',
+  )
+  const log = { info() {}, warn() {}, error() {} }
+  const started = Date.now()
+  const out = await runInventory(
+    { db, sql, queries, log },
+    {
+      queryId: query.id,
+      targetSchema: 'stackql_inventory',
+      targetTable: 'sleepy',
+      profiles: 'stackql_test/fast,stackql_test/slow',
+    },
+  )
+  t.ok(Date.now() - started < 30_000, 'the hanging slice is stopped by the timeout')
+  t.equal(out.status, 'PARTIAL', out.error ?? '')
+  t.match(out.error, /stackql_test\/slow/)
+  const rows = await sql<{ _profile: string }[]>`select _profile from stackql_inventory.sleepy`
+  t.same(
+    rows.map((r) => r._profile),
+    ['fast'],
+  )
+})
