@@ -1,6 +1,6 @@
 // The job runner: runs one saved query and replaces its inventory table. Boots the same service
 // plugins as the web app (no pages, no listener), reads DB settings and provider credentials from
-// its own environment. Exit codes: 0 success, 1 run failed (one-line reason on stderr), 2 bad
+// its own environment. Exit codes: 0 success, 3 partial (some profile slices failed), 1 run failed (one-line reason on stderr), 2 bad
 // arguments, 130/143 interrupted (SIGINT/SIGTERM: the query is aborted, the run recorded FAILED).
 //   npm run job -- --query-id N --target-schema S --target-table T [--schedule-id N]
 import { parseArgs } from 'node:util'
@@ -11,10 +11,12 @@ import { AppError, isAppError } from '../src/errors.js'
 import { type InventoryRunArgs, oneLine, runInventory } from '../src/services/inventory-run.js'
 
 const USAGE = `usage: run-query --query-id N --target-schema SCHEMA --target-table TABLE [--schedule-id N] [--trigger local|databricks]
-                 [--timeout-s SECONDS] [--log-file PATH]
+                 [--timeout-s SECONDS] [--log-file PATH] [--profiles aws/prod,aws/staging|aws/*]
   Runs saved query N and replaces SCHEMA.TABLE with its rows (a runs record is written either way).
   --timeout-s bounds the whole run (it is stopped and recorded FAILED after that long);
-  --log-file names the file this process logs to, so a failed run's record can point to it.`
+  --log-file names the file this process logs to, so a failed run's record can point to it;
+  --profiles runs the query once per profile slice (SLICE_CONCURRENCY at once) with only that
+  profile's credentials; some slices failing is PARTIAL (exit 3): their previous rows are kept.`
 
 function parse(argv: string[]): InventoryRunArgs & { timeoutMs?: number } {
   const { values, positionals } = parseArgs({
@@ -29,6 +31,7 @@ function parse(argv: string[]): InventoryRunArgs & { timeoutMs?: number } {
       trigger: { type: 'string' },
       'timeout-s': { type: 'string' },
       'log-file': { type: 'string' },
+      profiles: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   })
@@ -64,6 +67,7 @@ function parse(argv: string[]): InventoryRunArgs & { timeoutMs?: number } {
     targetTable: values['target-table']!,
     scheduleId: int('schedule-id'),
     trigger: values.trigger ?? 'local',
+    ...(values.profiles !== undefined ? { profiles: values.profiles } : {}),
   }
 }
 
@@ -109,7 +113,14 @@ async function main(): Promise<number> {
     // Logs go to stdout (the job's driver log / the app's log for Run now); stderr carries only the reason line.
     app = await buildServiceApp(config, { credentialSource: 'environment', logger: loggerOptions(config) })
     const outcome = await runInventory(
-      { db: app.db, sql: app.sql, queries: app.queries, log: app.log, writeLimits: config.inventoryWriter },
+      {
+        db: app.db,
+        sql: app.sql,
+        queries: app.queries,
+        log: app.log,
+        writeLimits: config.inventoryWriter,
+        sliceConcurrency: config.sliceConcurrency,
+      },
       args,
       controller.signal,
     )
@@ -118,6 +129,13 @@ async function main(): Promise<number> {
         `run ${outcome.runId}: wrote ${outcome.rowCount} rows to ${args.targetSchema}.${args.targetTable}\n`,
       )
       return interrupted ?? 0
+    }
+    if (outcome.status === 'PARTIAL') {
+      process.stdout.write(
+        `run ${outcome.runId}: wrote ${outcome.rowCount} rows to ${args.targetSchema}.${args.targetTable} (partial)\n`,
+      )
+      process.stderr.write(`${oneLine(outcome.error ?? 'some profile slices failed')}\n`)
+      return interrupted ?? 3
     }
     process.stderr.write(`${oneLine(outcome.error ?? 'the run failed')}\n`)
     return interrupted ?? 1

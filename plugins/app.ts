@@ -5,6 +5,7 @@ import { pathToFileURL } from 'node:url'
 import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifyServerOptions } from 'fastify'
 import type { Config } from '../src/config.js'
 import { AppError } from '../src/errors.js'
+import { parseSliceSpecs } from '../src/fanout/slices.js'
 import { projectRoot, runnerCommand } from '../src/paths.js'
 import { createLocalRunLauncher, LOCAL_RUN_MARGIN_MS } from '../src/services/local-runner.js'
 import accessPagesPlugin from './access/index.js'
@@ -69,7 +70,18 @@ export async function buildApp(config: Config, opts: BuildAppOptions = {}): Prom
         if (!query) return {}
         // Every provider the text references, default profiles, under profile-qualified names.
         const prepared = await app.queries.prepare(query.query_text)
-        return app.credentials.resolveRunnerEnv(prepared.mappings)
+        // fanout: a schedule across profiles also needs each named profile's mappings.
+        const specs = schedule.profiles?.length ? parseSliceSpecs(schedule.profiles) : []
+        const extra = specs.length
+          ? (await app.db.getProviderConfigFor(specs[0]!.provider)).filter((m) =>
+              specs.some((s) => s.profile === '*' || s.profile === (m.profile ?? 'default')),
+            )
+          : []
+        const ids = new Set(prepared.mappings.map((m) => m.id))
+        return app.credentials.resolveRunnerEnv([
+          ...prepared.mappings,
+          ...extra.filter((m) => !ids.has(m.id)),
+        ])
       },
       log: app.log,
       cwd: projectRoot,

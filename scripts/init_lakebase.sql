@@ -197,3 +197,38 @@ CREATE TABLE IF NOT EXISTS stackql_app.profile_permissions (
   created_at  timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (provider, profile, principal)
 );
+
+-- fanout: a schedule may run across several profiles (slices). `profiles` holds slice specs
+-- ('aws/prod', 'aws/staging', or 'aws/*' for every profile of aws); NULL/empty = the default profile.
+ALTER TABLE stackql_app.schedules ADD COLUMN IF NOT EXISTS profiles text[];
+-- A run where some slices failed is PARTIAL. The status CHECKs are replaced (guarded: only when
+-- the current definition does not allow PARTIAL yet), so a database of the previous version keeps working.
+DO $$
+DECLARE c record;
+BEGIN
+  FOR c IN SELECT conname, conrelid::regclass::text AS rel FROM pg_constraint
+           WHERE contype = 'c' AND conrelid IN ('stackql_app.runs'::regclass, 'stackql_app.schedules'::regclass)
+             AND pg_get_constraintdef(oid) ~ 'RUNNING' AND pg_get_constraintdef(oid) !~ 'PARTIAL'
+  LOOP
+    EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', c.rel, c.conname);
+  END LOOP;
+  IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conname = 'runs_status_values') THEN
+    ALTER TABLE stackql_app.runs ADD CONSTRAINT runs_status_values
+      CHECK (status IN ('RUNNING', 'SUCCESS', 'FAILED', 'PARTIAL'));
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conname = 'schedules_last_run_status_values') THEN
+    ALTER TABLE stackql_app.schedules ADD CONSTRAINT schedules_last_run_status_values
+      CHECK (last_run_status IN ('RUNNING', 'SUCCESS', 'FAILED', 'PARTIAL'));
+  END IF;
+END $$;
+-- Per-slice outcomes of a fan-out run, shown under the run on the Schedules page.
+CREATE TABLE IF NOT EXISTS stackql_app.run_slices (
+  run_id     bigint      NOT NULL REFERENCES stackql_app.runs (id) ON DELETE CASCADE,
+  provider   text        NOT NULL,
+  profile    text        NOT NULL,
+  status     text        NOT NULL CHECK (status IN ('SUCCESS', 'FAILED')),
+  rows       bigint,
+  elapsed_ms integer     NOT NULL DEFAULT 0,
+  error      text,
+  PRIMARY KEY (run_id, provider, profile)
+);

@@ -59,6 +59,13 @@ export const EnvSchema = Type.Object({
   FOR_EACH_CONCURRENCY: Type.Optional(
     Type.String({ pattern: '^([1-9]|[1-9][0-9]|100)$', description: 'a whole number from 1 to 100' }),
   ),
+  // fanout: profile slices a run executes at once (each its own StackQL process).
+  SLICE_CONCURRENCY: Type.Optional(
+    Type.String({
+      pattern: '^([1-9]|[1-9][0-9]|1[0-9][0-9]|200)$',
+      description: 'a whole number from 1 to 200',
+    }),
+  ),
   STACKQL_LOCAL_DEV: Type.Optional(Bool),
   STACKQL_BIN: Type.Optional(NonEmpty),
   STACKQL_DOWNLOAD_DIR: Type.Optional(NonEmpty),
@@ -134,6 +141,8 @@ export interface Config {
   forEachThreshold: number
   /** FOR_EACH_CONCURRENCY: parallel iterations of that for_each_task (Jobs allows 1-100). */
   forEachConcurrency: number
+  /** SLICE_CONCURRENCY: profile slices one run executes in parallel (default 4). */
+  sliceConcurrency: number
   /** Links the Inventory page shows when set: the deployed AI/BI dashboard and Genie space. */
   insights: { dashboardUrl?: string; genieSpaceUrl?: string }
   /** STACKQL_LOCAL_DEV=true: provider credentials and the Anthropic key come from the app's own environment. */
@@ -249,6 +258,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jobTimezone: e.JOB_TIMEZONE ?? 'UTC',
     forEachThreshold: Number(e.FOR_EACH_THRESHOLD ?? 8),
     forEachConcurrency: Number(e.FOR_EACH_CONCURRENCY ?? 4),
+    sliceConcurrency: Number(e.SLICE_CONCURRENCY ?? 4),
     insights: { dashboardUrl: e.DASHBOARD_URL, genieSpaceUrl: e.GENIE_SPACE_URL },
     localDev: bool(e.STACKQL_LOCAL_DEV),
     inDatabricksApp: e.DATABRICKS_APP_NAME !== undefined,

@@ -42,10 +42,19 @@ export const ScheduleInput = Type.Object({
   target_table: Type.String({ pattern: IDENTIFIER_PATTERN }),
   /** Shrink guard: refuse a snapshot with fewer rows than this % of the previous one (null/absent = off). */
   shrink_guard_pct: Type.Optional(Type.Union([Type.Integer({ minimum: 1, maximum: 100 }), Type.Null()])),
+  /** Fan-out: slice specs `provider/profile` or `provider/*` (every profile); absent/empty = default profile. */
+  profiles: Type.Optional(
+    Type.Union([
+      Type.Array(Type.String({ pattern: '^[a-z][a-z0-9_]{0,62}/([a-z0-9][a-z0-9_-]{0,39}|\\*)$' }), {
+        maxItems: 500,
+      }),
+      Type.Null(),
+    ]),
+  ),
 })
 export type ScheduleInput = Static<typeof ScheduleInput>
 
-export type RunStatus = 'RUNNING' | 'SUCCESS' | 'FAILED'
+export type RunStatus = 'RUNNING' | 'SUCCESS' | 'FAILED' | 'PARTIAL'
 
 export interface Schedule extends ScheduleInput {
   id: number
@@ -108,6 +117,17 @@ export interface Run {
   error: string | null
   /** 'local' (child process / CLI) or 'databricks' (a job run). */
   trigger: string
+}
+
+/** One slice's outcome in a fan-out run (stackql_app.run_slices). */
+export interface RunSlice {
+  run_id: number
+  provider: string
+  profile: string
+  status: 'SUCCESS' | 'FAILED'
+  rows: number | null
+  elapsed_ms: number
+  error: string | null
 }
 
 export interface InventoryTable {

@@ -123,3 +123,31 @@ t.test('profileEnv returns one profile’s values under the provider’s names a
     }
   }
 })
+
+t.test(
+  'environment-mode credentials read exactly the names a job definition carries (one naming rule)',
+  async (t) => {
+    const { CredentialResolver } = await import('../src/services/credentials.js')
+    const { profileEnvName } = await import('../src/profiles/env-names.js')
+    const mapping = {
+      provider: 'aws',
+      profile: 'prod-eu',
+      env_var_name: 'AWS_ACCESS_KEY_ID',
+      secret_scope: 's',
+      secret_key: 'k',
+    }
+    t.equal(
+      profileEnvName('aws', 'prod-eu', 'AWS_ACCESS_KEY_ID'),
+      clusterEnvName('aws', 'prod-eu', 'AWS_ACCESS_KEY_ID'),
+    )
+    // What a job cluster's spark_env_vars resolve to, as the runner's process environment.
+    const clusterEnv: Record<string, string> = {
+      [clusterEnvName('aws', 'prod-eu', 'AWS_ACCESS_KEY_ID')]: 'eu-key',
+    }
+    const resolver = new CredentialResolver({ source: 'environment', readEnv: (n) => clusterEnv[n] })
+    t.same(await resolver.resolveProviderEnv([mapping]), { AWS_ACCESS_KEY_ID: 'eu-key' })
+    // What the local runner receives is readable by profileEnv, as on a job cluster.
+    const runnerEnv = await resolver.resolveRunnerEnv([mapping])
+    t.same(profileEnv(runnerEnv, 'aws', 'prod-eu'), { AWS_ACCESS_KEY_ID: 'eu-key' })
+  },
+)

@@ -154,9 +154,9 @@ t.test(
     }
     const e = await rejection(resolver.resolveProviderEnv([m]))
     t.equal(e.code, 'SECRET_NOT_FOUND')
-    t.match(e.message, /STACKQL_CRED__DATABRICKS_0WORKSPACE__DEFAULT__DATABRICKS_CLIENT_ID .*is not set/)
+    t.match(e.message, /STACKQL_PROFILE__databricks_Uworkspace__default__DATABRICKS_CLIENT_ID .*is not set/)
     t.notMatch(e.message, /the-apps-own/)
-    appEnv.STACKQL_CRED__DATABRICKS_0WORKSPACE__DEFAULT__DATABRICKS_CLIENT_ID = 'the-providers-client-id'
+    appEnv.STACKQL_PROFILE__databricks_Uworkspace__default__DATABRICKS_CLIENT_ID = 'the-providers-client-id'
     t.same(await resolver.resolveProviderEnv([m]), { DATABRICKS_CLIENT_ID: 'the-providers-client-id' })
     await t.rejects(resolver.checkMapping({ ...m, provider: 'aws' }), { code: 'VALIDATION' })
   },

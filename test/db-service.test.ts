@@ -15,11 +15,14 @@ t.test('the schema applies twice without error and keeps existing rows', async (
   t.same(
     tables.map((r) => r.table_name),
     [
+      'audit',
       'inventory_columns',
       'metadata_cache',
+      'profile_permissions',
       'profile_variables',
       'provider_config',
       'queries',
+      'run_slices',
       'runs',
       'schedules',
     ],

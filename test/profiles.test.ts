@@ -274,12 +274,12 @@ t.test(
   async (t) => {
     t.equal(
       profileEnvName('aws', 'prod-eu', 'AWS_ACCESS_KEY_ID'),
-      'STACKQL_CRED__AWS__PROD_1EU__AWS_ACCESS_KEY_ID',
+      'STACKQL_PROFILE__aws__prod_Deu__AWS_ACCESS_KEY_ID',
     )
     t.not(profileEnvName('a', 'b_c', 'X'), profileEnvName('a_b', 'c', 'X'), 'unambiguous')
     const env: Record<string, string> = {
       AWS_ACCESS_KEY_ID: 'AKIA-PLAIN',
-      STACKQL_CRED__AWS__PROD__AWS_ACCESS_KEY_ID: 'AKIA-QUALIFIED-PROD',
+      STACKQL_PROFILE__aws__prod__AWS_ACCESS_KEY_ID: 'AKIA-QUALIFIED-PROD',
     }
     const r = new CredentialResolver({ source: 'environment', readEnv: (n) => env[n] })
     const m = { provider: 'aws', env_var_name: 'AWS_ACCESS_KEY_ID', secret_scope: 's', secret_key: 'k' }
@@ -288,9 +288,9 @@ t.test(
       AWS_ACCESS_KEY_ID: 'AKIA-QUALIFIED-PROD',
     })
     const e = await rejection(r.resolveProviderEnv([{ ...m, profile: 'staging' }]))
-    t.match(e.message, /STACKQL_CRED__AWS__STAGING__AWS_ACCESS_KEY_ID .*is not set/)
+    t.match(e.message, /STACKQL_PROFILE__aws__staging__AWS_ACCESS_KEY_ID .*is not set/)
     t.same(await r.resolveRunnerEnv([{ ...m, profile: 'prod' }]), {
-      STACKQL_CRED__AWS__PROD__AWS_ACCESS_KEY_ID: 'AKIA-QUALIFIED-PROD',
+      STACKQL_PROFILE__aws__prod__AWS_ACCESS_KEY_ID: 'AKIA-QUALIFIED-PROD',
     })
   },
 )

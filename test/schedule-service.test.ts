@@ -274,3 +274,43 @@ t.test('describe gives the text and the next 5 runs of the Quartz schedule', asy
   )
   t.throws(() => service.describe('nope'), { code: 'CRON_INVALID' })
 })
+
+t.test(
+  'a schedule across profiles creates a job running its slices with only those profiles’ references',
+  async (t) => {
+    const { db, query, service, s } = await setup(t)
+    for (const profile of ['prod', 'staging', 'dev']) {
+      await db.saveProviderConfig(
+        {
+          provider: 'aws',
+          profile,
+          env_var_name: 'AWS_ACCESS_KEY_ID',
+          secret_scope: 'inv',
+          secret_key: `${profile}-key`,
+        },
+        'a@b.c',
+      )
+    }
+    const schedule = await service.create(input(query.id, { profiles: ['aws/prod', 'aws/staging'] }))
+    t.same(schedule.profiles, ['aws/prod', 'aws/staging'])
+    const [job] = createdJobs(s!)
+    // biome-ignore lint/suspicious/noExplicitAny: the stand-in stores the job settings as posted
+    const settings = job!.settings as any
+    const params: string[] = settings.tasks[0].spark_python_task.parameters
+    t.equal(params[params.indexOf('--profiles') + 1], 'aws/prod,aws/staging')
+    const env = JSON.stringify(settings.job_clusters[0].new_cluster.spark_env_vars)
+    t.match(env, /STACKQL_PROFILE__aws__prod__AWS_ACCESS_KEY_ID/)
+    t.match(env, /\{\{secrets\/inv\/staging-key\}\}/)
+    t.notMatch(env, /dev-key/, 'a profile the schedule does not name is not in the job')
+  },
+)
+
+t.test('a schedule naming a profile that does not exist is refused and nothing is saved', async (t) => {
+  const { db, query, service, s } = await setup(t)
+  await t.rejects(service.create(input(query.id, { profiles: ['aws/nope'] })), {
+    code: 'VALIDATION',
+    message: /no profile "nope"/,
+  })
+  t.same(await db.getSchedules(), [])
+  t.same(createdJobs(s!), [])
+})

@@ -5,6 +5,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyPluginAsync } from 'fastify'
 import { Type } from 'typebox'
 import { AppError, isAppError } from '../../src/errors.js'
+import { parseSliceSpecs } from '../../src/fanout/slices.js'
 import { IdParams, ScheduleInput } from '../../src/models.js'
 import { parseShrinkGuard } from '../../src/services/schedule-service.js'
 import { schedulePrefill } from '../../src/starter/add.js'
@@ -30,7 +31,18 @@ const PreviewQuery = Type.Object({
 })
 /** The shrink guard as a form field: empty = off, else 1–100 (parsed by parseShrinkGuard for a clear message). */
 const ShrinkGuardField = Type.Optional(Type.String({ maxLength: 20 }))
-const NewScheduleBody = Type.Object({ ...ScheduleInput.properties, shrink_guard_pct: ShrinkGuardField })
+/** Fan-out profiles from the form's multi-select: one value is a string, several an array. */
+const ProfilesField = Type.Optional(
+  Type.Union([
+    Type.String({ maxLength: 200 }),
+    Type.Array(Type.String({ maxLength: 200 }), { maxItems: 500 }),
+  ]),
+)
+const NewScheduleBody = Type.Object({
+  ...ScheduleInput.properties,
+  shrink_guard_pct: ShrinkGuardField,
+  profiles: ProfilesField,
+})
 const CronBody = Type.Object({
   cron_expression: ScheduleInput.properties.cron_expression,
   shrink_guard_pct: ShrinkGuardField,
@@ -69,7 +81,11 @@ const schedules: FastifyPluginAsync = async (fastify) => {
       app.db.getRecentRunsBySchedule(HISTORY_RUNS),
     ])
     const ctx = rowContext()
-    return list.map((s) => scheduleRow(s, runs.get(s.id) ?? [], ctx))
+    const slices = await app.db.getRunSlices([...runs.values()].flatMap((r) => (r[0] ? [r[0].id] : [])))
+    return list.map((s) => {
+      const mine = runs.get(s.id) ?? []
+      return scheduleRow(s, mine, ctx, undefined, mine[0] ? slices.get(mine[0].id) : undefined)
+    })
   }
 
   async function loadRow(id: number, live?: LiveRun): Promise<ScheduleRow> {
@@ -79,7 +95,9 @@ const schedules: FastifyPluginAsync = async (fastify) => {
       app.db.getRecentRunsBySchedule(HISTORY_RUNS, id),
     ])
     if (!schedule) throw new AppError('NOT_FOUND', `Schedule ${id} does not exist.`)
-    return scheduleRow(schedule, runs.get(id) ?? [], rowContext(), live)
+    const mine = runs.get(id) ?? []
+    const slices = mine[0] ? (await app.db.getRunSlices([mine[0].id])).get(mine[0].id) : undefined
+    return scheduleRow(schedule, mine, rowContext(), live, slices)
   }
 
   async function latestRunId(id: number): Promise<number> {
@@ -103,8 +121,21 @@ const schedules: FastifyPluginAsync = async (fastify) => {
     let data: Record<string, unknown>
     let status = 200
     try {
-      const [table, queries] = await Promise.all([tableData(), app.db.getQueries()])
-      data = { ...table, queries, loadError: null, prefill: starter && schedulePrefill(starter, queries) }
+      const [table, queries, profiles] = await Promise.all([
+        tableData(),
+        app.db.getQueries(),
+        app.db.getProviderProfiles(),
+      ])
+      data = {
+        ...table,
+        queries,
+        profileChoices: profiles.map((p) => ({
+          provider: p.provider,
+          profiles: p.profiles.map((x) => x.profile),
+        })),
+        loadError: null,
+        prefill: starter && schedulePrefill(starter, queries),
+      }
     } catch (e) {
       if (!isAppError(e) || e.code !== 'DB_UNAVAILABLE') throw e
       data = { rows: [], queries: [], hasWorkspace: app.schedules.hasWorkspace, loadError: e.message }
@@ -148,6 +179,7 @@ const schedules: FastifyPluginAsync = async (fastify) => {
         ...req.body,
         target_schema: req.body.target_schema || DEFAULT_SCHEMA,
         shrink_guard_pct: parseShrinkGuard(req.body.shrink_guard_pct),
+        profiles: formProfiles(req.body.profiles),
       },
       req.user,
     )
@@ -237,3 +269,10 @@ const schedules: FastifyPluginAsync = async (fastify) => {
 }
 
 export default schedules
+
+/** The form's profiles as slice specs (checked by the schedule service); none = the default profile. */
+function formProfiles(v: string | string[] | undefined): string[] | undefined {
+  const list = (Array.isArray(v) ? v : v ? [v] : []).flatMap((x) => x.split(',')).map((x) => x.trim())
+  const specs = parseSliceSpecs(list.filter(Boolean)).map((x) => `${x.provider}/${x.profile}`)
+  return specs.length ? specs : undefined
+}

@@ -1,13 +1,13 @@
 // What one schedule row shows: readable cron, last run status and reason, run history picture,
 // job link, and whether the row keeps refreshing itself (a run started or still running).
-import type { Run, ScheduleView } from '../../src/models.js'
+import type { Run, RunSlice, ScheduleView } from '../../src/models.js'
 import { type BarPoint, barChart } from '../../src/render/sparkline.js'
 import type { ScheduleDescription } from '../../src/services/schedule-service.js'
 
 /** Runs drawn in the history picture. */
 export const HISTORY_RUNS = 20
 
-export type RowStatus = 'SUCCESS' | 'FAILED' | 'RUNNING' | 'NONE'
+export type RowStatus = 'SUCCESS' | 'FAILED' | 'RUNNING' | 'PARTIAL' | 'NONE'
 
 export interface RowContext {
   describe(cron: string): ScheduleDescription
@@ -60,6 +60,14 @@ export interface ScheduleRow {
   runPageUrl: string | null
   /** Who created the schedule (editors change only their own). */
   owner: string
+  /** The latest run's profile slices (fan-out runs), failed first. */
+  slices: {
+    label: string
+    status: 'SUCCESS' | 'FAILED'
+    rows: number | null
+    elapsed: string
+    error: string | null
+  }[]
 }
 
 export interface TimeView {
@@ -114,7 +122,8 @@ export function timeView(date: Date | null | undefined, ctx: RowContext): TimeVi
 function runLabel(run: Run, ctx: RowContext): string {
   const when = formatTime(run.started_at, ctx.timezone)
   const rows = run.row_count === null ? '' : ` · ${run.row_count} rows`
-  const why = run.status === 'FAILED' && run.error ? ` · ${run.error.slice(0, 200)}` : ''
+  const why =
+    (run.status === 'FAILED' || run.status === 'PARTIAL') && run.error ? ` · ${run.error.slice(0, 200)}` : ''
   return `${when} · ${run.status}${rows}${why}`
 }
 
@@ -134,11 +143,18 @@ export function historyChart(runs: Run[], queryName: string, ctx: RowContext): s
 const STATUS_LABELS: Record<RowStatus, string> = {
   SUCCESS: 'Succeeded',
   FAILED: 'Failed',
+  PARTIAL: 'Partial',
   RUNNING: 'Running',
   NONE: 'No runs yet',
 }
 
-export function scheduleRow(s: ScheduleView, runs: Run[], ctx: RowContext, live?: LiveRun): ScheduleRow {
+export function scheduleRow(
+  s: ScheduleView,
+  runs: Run[],
+  ctx: RowContext,
+  live?: LiveRun,
+  slices: RunSlice[] = [],
+): ScheduleRow {
   let cronText: string | null = null
   let cronError: string | null = null
   let nextRun: TimeView | null = null
@@ -155,7 +171,7 @@ export function scheduleRow(s: ScheduleView, runs: Run[], ctx: RowContext, live?
   const waiting = live !== undefined && !(latest && latest.id > live.after)
   const waitingExpired = waiting && ctx.now.getTime() > live!.until
   let status: RowStatus = s.last_run_status ?? 'NONE'
-  let error = status === 'FAILED' ? (s.last_error ?? latest?.error ?? null) : null
+  let error = status === 'FAILED' || status === 'PARTIAL' ? (s.last_error ?? latest?.error ?? null) : null
   let waitingNote: string | null = null
   if (waiting && live?.failedMessage) {
     status = 'FAILED'
@@ -209,5 +225,12 @@ export function scheduleRow(s: ScheduleView, runs: Run[], ctx: RowContext, live?
     waitingNote,
     runPageUrl: live?.runPageUrl ?? null,
     owner: s.created_by ?? '',
+    slices: slices.map((x) => ({
+      label: `${x.provider}/${x.profile}`,
+      status: x.status,
+      rows: x.rows,
+      elapsed: `${(x.elapsed_ms / 1000).toFixed(1)} s`,
+      error: x.error,
+    })),
   }
 }

@@ -14,6 +14,7 @@ import type {
 import { assertIdentifierShape, assertTargetSchema, INVENTORY_SCHEMA } from './identifiers.js'
 import * as profiles from './profiles.js'
 import { ReadCache } from './read-cache.js'
+import { refuseRemovingScheduledProfile } from './run-slices.js'
 import { RunsAndInventory } from './runs-inventory.js'
 
 export type { ProviderProfiles } from './profiles.js'
@@ -29,6 +30,7 @@ export type SchedulePatch = Partial<
     | 'job_id'
     | 'last_error'
     | 'shrink_guard_pct'
+    | 'profiles'
   >
 >
 
@@ -172,8 +174,9 @@ export class DbService extends RunsAndInventory {
     const table = assertIdentifierShape(input.target_table, 'table')
     return this.use(async (sql) => {
       const [row] = await sql<Schedule[]>`
-        insert into stackql_app.schedules (query_id, cron_expression, target_schema, target_table, shrink_guard_pct, created_by)
-        values (${input.query_id}, ${input.cron_expression}, ${schema}, ${table}, ${input.shrink_guard_pct ?? null}, ${createdBy ?? null})
+        insert into stackql_app.schedules (query_id, cron_expression, target_schema, target_table, shrink_guard_pct, profiles, created_by)
+        values (${input.query_id}, ${input.cron_expression}, ${schema}, ${table}, ${input.shrink_guard_pct ?? null},
+          ${input.profiles?.length ? sql.array(input.profiles) : null}, ${createdBy ?? null})
         returning *`
       return row!
     })
@@ -181,7 +184,9 @@ export class DbService extends RunsAndInventory {
 
   async updateSchedule(id: number, patch: SchedulePatch): Promise<Schedule> {
     assertId(id, 'Schedule')
-    const changes: Record<string, string | number | boolean | null> = { ...patch }
+    const { profiles, ...rest } = patch
+    const changes: Record<string, string | number | boolean | null | string[]> = { ...rest }
+    if (profiles !== undefined) changes.profiles = profiles?.length ? profiles : null
     if (patch.target_schema !== undefined) assertTargetSchema(patch.target_schema)
     if (patch.target_table !== undefined) assertIdentifierShape(patch.target_table, 'table')
     const columns = Object.keys(changes).filter((k) => changes[k] !== undefined)
@@ -282,6 +287,7 @@ export class DbService extends RunsAndInventory {
     assertId(id, 'Provider mapping')
     return this.changing(['providers', 'profiles'], () =>
       this.use(async (sql) => {
+        await refuseRemovingScheduledProfile(sql, id)
         const deleted = await sql`delete from stackql_app.provider_config where id = ${id}`
         if (deleted.count === 0) throw new AppError('NOT_FOUND', `Provider mapping ${id} does not exist.`)
       }),

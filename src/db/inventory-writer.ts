@@ -38,6 +38,7 @@ import {
   valueKindOf,
   widenedType,
 } from './inventory-types.js'
+import { widen } from './inventory-widen.js'
 import { refreshViewIfExists } from './materialised-views.js'
 
 export interface InventoryTarget {
@@ -60,6 +61,17 @@ export interface WriteOptions {
   lockTimeoutMs?: number
   /** How long any one statement of the write may run (the COPY included). */
   statementTimeoutMs?: number
+  /**
+   * Replace only a slice of the table: the rows whose `column` value is one of `values` are replaced
+   * by `data` (whose rows all carry that column, with one of those values); rows with other values are
+   * untouched. A fan-out run replaces the slices that succeeded and keeps the rows of failed slices.
+   * The column is created as text when missing.
+   */
+  scope?: { column: string; values: string[] }
+  /** Source keys whose values identify a row (unique, non-NULL); without keys the whole row is its identity. */
+  keys?: string[]
+  /** Write change records for this run (none are written without it). */
+  record?: { runId: number; scheduleId: number | null }
 }
 
 /** Defaults of INVENTORY_LOCK_TIMEOUT_MS / INVENTORY_STATEMENT_TIMEOUT_MS (src/config.ts). */
@@ -78,6 +90,8 @@ export interface WriteResult {
   widened: { column: string; from: string; to: string }[]
   /** `<table>_mv` when it existed and was refreshed. */
   refreshedView: string | null
+  /** What the write changed (within the scope); `baseline` on a table's first write (counts only). */
+  changes?: { added: number; removed: number; modified: number; baseline: boolean }
 }
 
 const LOCK_CLASS = 0x5354_4b57 // "STKW": one lock per target table
@@ -109,9 +123,10 @@ export async function writeInventory(
       await ensureSchema(tx, schema)
 
       const existing = await existingColumns(tx, schema, table)
+      const scope = opts.scope
       // The DELETE and the mapping read (which do not depend on the new columns) run on the server
       // while this process infers the column types: the two biggest costs of a replace overlap.
-      const deleting = existing ? tx`delete from ${tx(schema)}.${tx(table)}`.execute() : undefined
+      const deleting = existing && !scope ? tx`delete from ${tx(schema)}.${tx(table)}`.execute() : undefined
       deleting?.catch(() => {})
       const storedMap = readColumnMap(tx, schema, table)
       storedMap.catch(() => {})
@@ -119,6 +134,7 @@ export async function writeInventory(
       // check phase make sure the DELETE is on the wire before the inference blocks this thread.
       await new Promise((r) => setImmediate(() => setImmediate(r)))
       const { sourceNames, kinds } = inferColumns(data)
+      if (scope) checkScope(data, scope, sourceNames, kinds, where)
       await deleting
       const mapped = await mapColumns(tx, { schema, table }, sourceNames, await storedMap, existing)
       const names = mapped.names
@@ -139,7 +155,7 @@ export async function writeInventory(
             await tx`alter table ${tx(schema)}.${tx(table)} add column ${tx(c.name)} ${tx.unsafe(SQL_TYPE[columnKind(c.kind) ?? 'text'])}`
           } else if (!fitsExisting(c.current, c.kind)) {
             const to = SQL_TYPE[widenedType(c.current, c.kind)]
-            await widen(tx, { schema, table }, c.name, c.current, to, existing)
+            await widen(tx, { schema, table }, c.name, c.current, to, existing, !!scope)
             widened.push({ column: c.name, from: c.current, to })
           }
         }
@@ -147,6 +163,10 @@ export async function writeInventory(
 
       const schemaChanged = !existing || widened.length > 0 || plan.some((c) => c.current === undefined)
       const finalColumns = schemaChanged ? (await existingColumns(tx, schema, table))! : existing
+      if (existing && scope) {
+        const column = names[sourceNames.indexOf(scope.column)]!
+        await tx`delete from ${tx(schema)}.${tx(table)} where ${tx(column)}::text = any(${scope.values}::text[])`
+      }
       const textColumns = new Set<number>()
       names.forEach((n, i) => {
         if (finalColumns.get(n) === 'text') textColumns.add(i)
@@ -210,6 +230,30 @@ export function inferColumns(data: InventoryData): { sourceNames: string[]; kind
   return { sourceNames, kinds }
 }
 
+/** The scope column joins the columns (as text when no row has a value); every row must be in the scope. */
+function checkScope(
+  data: InventoryData,
+  scope: NonNullable<WriteOptions['scope']>,
+  sourceNames: string[],
+  kinds: (ValueKind | null)[],
+  where: string,
+): void {
+  if (!sourceNames.includes(scope.column)) {
+    sourceNames.push(scope.column)
+    kinds.push(null)
+  }
+  const allowed = new Set(scope.values)
+  for (const row of data.rows) {
+    const v = row[scope.column]
+    if (v === null || v === undefined || !allowed.has(String(v))) {
+      throw new AppError(
+        'VALIDATION',
+        `A row for ${where} has ${scope.column} = ${v === null || v === undefined ? 'NULL' : JSON.stringify(String(v)).slice(0, 100)}, outside the slices being replaced (${scope.values.join(', ').slice(0, 200)}); nothing was written.`,
+      )
+    }
+  }
+}
+
 async function existingColumns(sql: Sql, schema: string, table: string): Promise<Map<string, string> | null> {
   const [rel] = await sql<{ oid: string; relkind: string }[]>`
     select c.oid::int8::text as oid, c.relkind from pg_class c join pg_namespace n on n.oid = c.relnamespace
@@ -225,42 +269,6 @@ async function existingColumns(sql: Sql, schema: string, table: string): Promise
     select attname as name, format_type(atttypid, atttypmod) as type from pg_attribute
     where attrelid = ${rel.oid}::int8::oid and attnum > 0 and not attisdropped order by attnum`
   return new Map(cols.map((c) => [c.name, c.type]))
-}
-
-/**
- * Widens `column` without rewriting the table (ALTER COLUMN TYPE would, and a REPEATABLE READ reader
- * whose snapshot predates the commit would then see the table empty): a new column of the wider type
- * is added, the old one dropped and the new one renamed — catalog changes only. The rows were deleted
- * by this transaction, so the new column needs no values. The limit, documented in ARCHITECTURE.md:
- * such an older snapshot still sees all its rows, but the widened column reads NULL in them (it
- * resolves the column by the current catalog), and the column moves to the end of the table.
- */
-async function widen(
-  tx: Sql,
-  target: InventoryTarget,
-  column: string,
-  from: string,
-  to: string,
-  existing: ReadonlyMap<string, string>,
-) {
-  const { schema, table } = target
-  let temp = `${column.slice(0, 50)}__widen`
-  for (let n = 2; existing.has(temp); n++) temp = `${column.slice(0, 50)}__widen${n}`
-  try {
-    await tx`alter table ${tx(schema)}.${tx(table)} add column ${tx(temp)} ${tx.unsafe(to)},
-      drop column ${tx(column)} restrict`
-    await tx`alter table ${tx(schema)}.${tx(table)} rename column ${tx(temp)} to ${tx(column)}`
-  } catch (e) {
-    const err = e as { code?: string; detail?: string }
-    if (err.code === '2BP01' || err.code === '0A000') {
-      throw new AppError(
-        'CONFLICT',
-        `Column ${column} of ${schema}.${table} must widen from ${from} to ${to} for the new data, but a view depends on it (${(err.detail ?? 'see pg_depend').replace(/\s+/g, ' ')}). Drop the view, let the run widen the column, then recreate the view. The previous data is kept.`,
-        { cause: e },
-      )
-    }
-    throw e
-  }
 }
 
 function asWriteError(e: unknown, where: string, opts: WriteOptions): AppError {

@@ -1,9 +1,10 @@
 // Run history and the inventory catalog: what the runner records, and what the Inventory page reads.
 import { AppError } from '../errors.js'
-import type { InventoryTable, ResultSet, Run, RunStatus } from '../models.js'
+import type { InventoryTable, ResultSet, Run, RunSlice, RunStatus } from '../models.js'
 import { DbBase } from './db-base.js'
 import { assertExistingRelation, assertIdentifierShape, INVENTORY_SCHEMA } from './identifiers.js'
 import { refreshViewIfExists } from './materialised-views.js'
+import { recordRunSlices, slicesOfRuns } from './run-slices.js'
 
 export interface RunStart {
   schedule_id?: number | null
@@ -51,6 +52,16 @@ export class RunsAndInventory extends DbBase {
         return row
       }),
     )
+  }
+
+  /** Records the per-slice outcomes of a fan-out run. */
+  async recordRunSlices(runId: number, slices: Omit<RunSlice, 'run_id'>[]): Promise<void> {
+    return this.use((sql) => recordRunSlices(sql, runId, slices))
+  }
+
+  /** The slices of the given runs (fan-out runs only), keyed by run id. */
+  async getRunSlices(runIds: number[]): Promise<Map<number, RunSlice[]>> {
+    return this.use((sql) => slicesOfRuns(sql, runIds))
   }
 
   /**

@@ -6,6 +6,7 @@
 // families (reference/stackql.md §4), and are never read from the app's own environment.
 import { EnvSchema } from '../config.js'
 import { AppError } from '../errors.js'
+import { clusterEnvName } from './cluster-env.js'
 
 /** Credential variables a provider documents that fall inside a refused family. */
 export const PROVIDER_RESERVED_ALLOWED: Record<string, readonly string[]> = {
@@ -100,16 +101,12 @@ export function isReservedFamily(envVar: string): boolean {
   return refusedEnvVarReason('', envVar) !== undefined
 }
 
-/** `_` -> `_0`, `-` -> `_1`: an encoded part never holds `__`, so the separators are unambiguous. */
-function encodePart(part: string): string {
-  return part.toUpperCase().replace(/_/g, '_0').replace(/-/g, '_1')
-}
-
 /**
  * The profile-qualified name a mapping's value travels under between processes (the local
- * runner's environment; job clusters; local development): STACKQL_CRED__<PROVIDER>__<PROFILE>__<VAR>,
- * e.g. STACKQL_CRED__AWS__PROD__AWS_ACCESS_KEY_ID. The StackQL child always gets the plain name.
+ * runner's environment, job clusters, local development). ONE rule for all of them: the job
+ * definition's spark_env_vars, the local runner's environment and environment-mode credential
+ * reads all use `clusterEnvName` (src/profiles/cluster-env.ts):
+ * STACKQL_PROFILE__<provider>__<profile>__<VAR>, e.g. STACKQL_PROFILE__aws__prod__AWS_ACCESS_KEY_ID.
+ * The StackQL child always gets the plain name.
  */
-export function profileEnvName(provider: string, profile: string, envVar: string): string {
-  return `STACKQL_CRED__${encodePart(provider)}__${encodePart(profile)}__${envVar}`
-}
+export const profileEnvName = clusterEnvName

@@ -1,7 +1,7 @@
 // Tiny inline-SVG charts for run histories and row counts: pure functions returning an SVG string
 // that is safe to embed raw in HTML (every piece of text is escaped, every number is finite).
 
-export type BarStatus = 'SUCCESS' | 'FAILED' | 'RUNNING'
+export type BarStatus = 'SUCCESS' | 'FAILED' | 'RUNNING' | 'PARTIAL'
 
 export interface BarPoint {
   /** Bar height in data units (e.g. rows written); null/undefined when the point has no value. */
@@ -36,6 +36,7 @@ export const BAR_COLOURS: Record<BarStatus | 'NONE', string> = {
   SUCCESS: '#1a7f37',
   FAILED: '#c62828',
   RUNNING: '#9a6700',
+  PARTIAL: '#b26a00',
   NONE: '#0b5cad',
 }
 

@@ -27,7 +27,7 @@ type Mapping = Pick<
 
 /**
  * Where environment mode finds a mapping's value: first its profile-qualified name
- * (STACKQL_CRED__AWS__PROD__AWS_ACCESS_KEY_ID, what the local runner and job clusters receive), then
+ * (STACKQL_PROFILE__aws__prod__AWS_ACCESS_KEY_ID, the same name job definitions use — what the local runner and job clusters receive), then
  * — for the default profile only, and never for a name in a refused family such as the app's own
  * DATABRICKS_CLIENT_ID — the plain name (local development's `export AWS_ACCESS_KEY_ID=...`).
  */

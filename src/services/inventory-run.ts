@@ -6,7 +6,10 @@ import type { DbService } from '../db/db-service.js'
 import { assertIdentifierShape, assertTargetSchema } from '../db/identifiers.js'
 import { writeInventory } from '../db/inventory-writer.js'
 import { isAppError } from '../errors.js'
+import { executeSlices, PROFILE_COLUMN, type SliceResult, unionWithProfile } from '../fanout/fanout-run.js'
+import { expandSlices, parseSliceSpecs, type Slice, sliceLabel, spansProfiles } from '../fanout/slices.js'
 import type { Query, Row, Schedule } from '../models.js'
+import { findPlaceholders, maskPlaceholders } from '../profiles/variables.js'
 import { assertReadOnlyQuery } from '../stackql/statements.js'
 import { snapshotRefusal } from './snapshot-guard.js'
 
@@ -24,12 +27,14 @@ export interface InventoryRunDeps {
     execute(
       queryText: string,
       provider?: string,
-      opts?: { signal?: AbortSignal; timeoutMs?: number },
+      opts?: { signal?: AbortSignal; timeoutMs?: number; profiles?: Record<string, string> },
     ): Promise<{ columns: string[]; rows: Row[]; message?: string; complete: boolean; incomplete?: string }>
   }
   log: RunLogger
   /** The writer's lock and statement timeouts (config.inventoryWriter); the writer's defaults otherwise. */
   writeLimits?: { lockTimeoutMs: number; statementTimeoutMs: number }
+  /** SLICE_CONCURRENCY: profile slices executed at once (default 4). */
+  sliceConcurrency?: number
 }
 
 export interface InventoryRunArgs {
@@ -41,10 +46,14 @@ export interface InventoryRunArgs {
   trigger?: string
   /** The runner's log file (local "Run now"): named in the run's error when it fails. */
   logFile?: string
+  /** Fan-out slices (`aws/prod,aws/staging`, `aws/*`); the schedule's profiles when not given. */
+  profiles?: string
 }
 
 export interface InventoryRunOutcome {
-  status: 'SUCCESS' | 'FAILED'
+  status: 'SUCCESS' | 'FAILED' | 'PARTIAL'
+  /** Per-slice outcomes of a fan-out run. */
+  slices?: SliceResult[]
   /** The runs row, when the database could record one. */
   runId?: number
   rowCount?: number
@@ -127,7 +136,8 @@ export async function runInventory(
       return await fail(`Schedule ${schedule.id} runs query ${schedule.query_id}, not query ${query.id}.`)
     }
     try {
-      assertReadOnlyQuery(query.query_text)
+      // Profile variables ({{ regions }}) are substituted per slice later; check the statement's shape with them masked.
+      assertReadOnlyQuery(maskPlaceholders(query.query_text, findPlaceholders(query.query_text)))
     } catch (e) {
       return await fail(`Query ${query.id}: ${(e as Error).message}`)
     }
@@ -135,6 +145,21 @@ export async function runInventory(
       { runId, queryId: query.id, provider: query.provider, target: `${schema}.${table}` },
       'run started',
     )
+    const specs = args.profiles ?? (schedule?.profiles?.length ? schedule.profiles : undefined)
+    if (specs !== undefined) {
+      const known = new Map(
+        (await db.getProviderProfiles()).map((p) => [p.provider, p.profiles.map((x) => x.profile)]),
+      )
+      let slices: Slice[]
+      try {
+        slices = expandSlices(parseSliceSpecs(specs), known)
+      } catch (e) {
+        return await fail(reason(e))
+      }
+      if (slices.length === 0) return await fail('The run names no profile slices.')
+      if (spansProfiles(slices))
+        return await runSlices(deps, { runId, schema, table, text: query.query_text, slices }, fail, signal)
+    }
     const result = await deps.queries.execute(query.query_text, query.provider, { signal })
     signal?.throwIfAborted()
     // Only a complete result is a snapshot: rows that came with an error, or a snapshot the shrink
@@ -163,5 +188,73 @@ export async function runInventory(
     return { status: 'SUCCESS', runId, rowCount: written.rowCount }
   } catch (e) {
     return fail(reason(e, signal))
+  }
+}
+
+/**
+ * The fan-out branch of runInventory: every slice executes; the succeeded slices' rows (tagged
+ * `_profile`) replace only those profiles' rows, in one transaction (the writer's `scope`); the
+ * failed slices' rows stay as they were. All failed = FAILED, table untouched.
+ */
+async function runSlices(
+  deps: InventoryRunDeps,
+  run: { runId: number; schema: string; table: string; text: string; slices: Slice[] },
+  fail: (why: string) => Promise<InventoryRunOutcome>,
+  signal?: AbortSignal,
+): Promise<InventoryRunOutcome> {
+  const { db, log } = deps
+  const results = await executeSlices(deps.queries, run.text, run.slices, {
+    concurrency: deps.sliceConcurrency ?? 4,
+    signal,
+  })
+  const record = () =>
+    db.recordRunSlices(
+      run.runId,
+      results.map((r) => ({
+        provider: r.slice.provider,
+        profile: r.slice.profile,
+        status: r.status,
+        rows: r.status === 'SUCCESS' ? r.rows.length : null,
+        elapsed_ms: r.elapsedMs,
+        error: r.error ?? null,
+      })),
+    )
+  await record()
+  signal?.throwIfAborted()
+  const ok = results.filter((r) => r.status === 'SUCCESS')
+  const failed = results.filter((r) => r.status === 'FAILED')
+  const failures = oneLine(failed.map((r) => r.error).join(' · '))
+  if (ok.length === 0) {
+    const out = await fail(
+      oneLine(`All ${results.length} profile slices failed; the table is unchanged. ${failures}`),
+    )
+    return { ...out, slices: results }
+  }
+  const data = unionWithProfile(ok)
+  // Every slice succeeded: the snapshot is complete (rows of profiles no longer in the run go).
+  // Otherwise only the succeeded profiles' rows are replaced.
+  const writeOpts: Parameters<typeof writeInventory>[3] & { scope?: { column: string; values: string[] } } = {
+    signal,
+    ...deps.writeLimits,
+    ...(failed.length ? { scope: { column: PROFILE_COLUMN, values: ok.map((r) => r.slice.profile) } } : {}),
+  }
+  const written = await writeInventory(deps.sql, { schema: run.schema, table: run.table }, data, writeOpts)
+  const status = failed.length ? 'PARTIAL' : 'SUCCESS'
+  const error = failed.length
+    ? oneLine(
+        `${failed.length} of ${results.length} profile slices failed (${failed.map((r) => sliceLabel(r.slice)).join(', ')}); their previous rows are kept. ${failures}`,
+      )
+    : undefined
+  await db.finishRun(run.runId, { status, row_count: written.rowCount, ...(error ? { error } : {}) })
+  log[failed.length ? 'warn' : 'info'](
+    { runId: run.runId, rows: written.rowCount, slices: results.length, failed: failed.length },
+    `run ${status === 'PARTIAL' ? 'partially succeeded' : 'succeeded'}`,
+  )
+  return {
+    status,
+    runId: run.runId,
+    rowCount: written.rowCount,
+    slices: results,
+    ...(error ? { error } : {}),
   }
 }

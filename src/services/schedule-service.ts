@@ -2,6 +2,7 @@
 // two together: nothing is left behind when one half fails ("no orphans").
 import { type ParsedSchedule, parseSchedule } from '../databricks/quartz.js'
 import { AppError } from '../errors.js'
+import { expandSlices, parseSliceSpecs, type Slice } from '../fanout/slices.js'
 import type { ProviderConfig, Query, Schedule, ScheduleInput, ScheduleView } from '../models.js'
 import { assertReadOnlyQuery } from '../stackql/statements.js'
 import type { JobService } from './job-service.js'
@@ -25,6 +26,7 @@ export interface ScheduleStore {
         | 'job_id'
         | 'last_error'
         | 'shrink_guard_pct'
+        | 'profiles'
       >
     >,
   ): Promise<Schedule>
@@ -97,6 +99,8 @@ export class ScheduleService {
     parseSchedule(input.cron_expression, this.timezone)
     const query = await this.requireQuery(input.query_id)
     assertReadOnlyQuery(query.query_text)
+    // Profiles named by the schedule must exist (a 4xx naming the unknown one, nothing saved).
+    if (input.profiles?.length) await this.jobInputs(query, { profiles: input.profiles })
     const saved = await this.db.saveSchedule(
       {
         ...input,
@@ -109,8 +113,8 @@ export class ScheduleService {
 
     let jobId: string
     try {
-      const providerConfigs = await this.db.getProviderConfigFor(query.provider)
-      jobId = await this.jobs.createInventoryJob(query, saved, providerConfigs)
+      const { mappings, slices } = await this.jobInputs(query, saved)
+      jobId = await this.jobs.createInventoryJob(query, saved, mappings, slices)
     } catch (e) {
       await this.db.deleteSchedule(saved.id).catch(() => {})
       throw e
@@ -136,13 +140,13 @@ export class ScheduleService {
     if (!schedule.job_id) return this.db.updateSchedule(id, { cron_expression: next.cron_expression })
     const jobs = this.requireJobs(schedule)
     const query = await this.requireQuery(schedule.query_id)
-    const providerConfigs = await this.db.getProviderConfigFor(query.provider)
-    await jobs.updateInventoryJob(schedule.job_id, query, next, providerConfigs)
+    const { mappings, slices } = await this.jobInputs(query, schedule)
+    await jobs.updateInventoryJob(schedule.job_id, query, next, mappings, slices)
     try {
       return await this.db.updateSchedule(id, { cron_expression: next.cron_expression })
     } catch (e) {
       // Put the job back on the schedule the row still holds.
-      await jobs.updateInventoryJob(schedule.job_id, query, schedule, providerConfigs).catch(() => {})
+      await jobs.updateInventoryJob(schedule.job_id, query, schedule, mappings, slices).catch(() => {})
       throw e
     }
   }
@@ -154,15 +158,17 @@ export class ScheduleService {
    */
   async syncProviderJobs(provider: string): Promise<number> {
     if (!this.jobs) return 0
-    const affected = (await this.db.getSchedules()).filter((s) => s.provider === provider && s.job_id)
+    const affected = (await this.db.getSchedules()).filter(
+      (s) => (s.provider === provider || s.profiles?.some((p) => p.startsWith(`${provider}/`))) && s.job_id,
+    )
     if (affected.length === 0) return 0
-    const providerConfigs = await this.db.getProviderConfigFor(provider)
     let updated = 0
     let firstError: unknown
     for (const schedule of affected) {
       try {
         const query = await this.requireQuery(schedule.query_id)
-        await this.jobs.updateInventoryJob(schedule.job_id!, query, schedule, providerConfigs)
+        const { mappings, slices } = await this.jobInputs(query, schedule)
+        await this.jobs.updateInventoryJob(schedule.job_id!, query, schedule, mappings, slices)
         updated++
       } catch (e) {
         firstError ??= e
@@ -215,6 +221,29 @@ export class ScheduleService {
     const schedule = await this.requireSchedule(id)
     if (!schedule.job_id || !this.jobs) return null
     return this.jobs.getJobRunStatus(schedule.job_id)
+  }
+
+  /**
+   * What the job definition needs: the schedule's slices (its profiles, `aws/*` expanded to every
+   * mapped profile) and only those profiles' mappings; without profiles, the query provider's
+   * mappings and no slices (today's single task).
+   */
+  private async jobInputs(
+    query: Query,
+    schedule: Pick<Schedule, 'profiles'>,
+  ): Promise<{ mappings: ProviderConfig[]; slices: Slice[] }> {
+    if (!schedule.profiles?.length) {
+      return { mappings: await this.db.getProviderConfigFor(query.provider), slices: [] }
+    }
+    const specs = parseSliceSpecs(schedule.profiles)
+    const provider = specs[0]!.provider
+    const configs = await this.db.getProviderConfigFor(provider)
+    const known = new Map([
+      [provider, [...new Set(['default', ...configs.map((c) => c.profile ?? 'default')])]],
+    ])
+    const slices = expandSlices(specs, known)
+    const chosen = new Set(slices.map((s) => s.profile))
+    return { mappings: configs.filter((c) => chosen.has(c.profile ?? 'default')), slices }
   }
 
   private async requireQuery(id: number): Promise<Query> {

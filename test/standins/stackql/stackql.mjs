@@ -285,6 +285,9 @@ const statements = query
 for (const text of statements) {
   try {
     await injectedFault(text)
+    // Benchmarks: STACKQL_STANDIN_LATENCY_MS stands for a provider's API round trips.
+    const latency = Number(process.env.STACKQL_STANDIN_LATENCY_MS ?? 0)
+    if (latency > 0 && !/^\s*registry/i.test(text)) await new Promise((r) => setTimeout(r, latency))
     process.stdout.write(await execute(parse(text)))
   } catch (e) {
     if (!(e instanceof QueryError || e instanceof SqlError)) throw e

@@ -1,0 +1,101 @@
+// Fan-out: the speed-up of running profile slices in parallel (SLICE_CONCURRENCY=8 vs 1, each slice
+// a stand-in StackQL process with 500 ms of provider latency), and the runner's peak RSS for a big
+// fan-out written with the per-slice rule. Usage: npx tsx scripts/bench/fanout.ts [--small]
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import postgres from 'postgres'
+import { writeInventory } from '../../src/db/inventory-writer.js'
+import { applySchema } from '../../src/db/migrate.js'
+import { executeSlices, unionWithProfile } from '../../src/fanout/fanout-run.js'
+import type { ProviderConfig } from '../../src/models.js'
+import { clusterEnvName } from '../../src/profiles/cluster-env.js'
+import { CredentialResolver } from '../../src/services/credentials.js'
+import { QueryService } from '../../src/services/query-service.js'
+import { pickBaseEnvironment, StackqlRunner } from '../../src/stackql/runner.js'
+import { freshBenchDatabase } from './lib/support.js'
+
+const STANDIN = fileURLToPath(new URL('../../test/standins/stackql/stackql.mjs', import.meta.url))
+const small = process.argv.includes('--small')
+const SPEED = { slices: small ? 8 : 32, rows: 2_000, latencyMs: 500 }
+const MEMORY = { slices: small ? 8 : 64, rows: small ? 2_000 : 20_000 }
+
+function service(dir: string, slices: number, latencyMs: number) {
+  const profiles = Array.from({ length: slices }, (_, i) => `p${i}`)
+  const mappings = profiles.map(
+    (profile, i) =>
+      ({
+        id: i + 1,
+        provider: 'stackql_test',
+        profile,
+        env_var_name: 'BENCH_TOKEN',
+        secret_scope: 's',
+        secret_key: profile,
+        created_by: 'bench',
+        created_at: new Date(),
+      }) as ProviderConfig,
+  )
+  const env = Object.fromEntries(
+    profiles.map((p) => [clusterEnvName('stackql_test', p, 'BENCH_TOKEN'), `t-${p}`]),
+  )
+  const runner = new StackqlRunner({
+    binary: STANDIN,
+    approot: join(dir, 'approot'),
+    timeoutMs: 300_000,
+    maxOutputBytes: 512 * 1024 * 1024,
+    baseEnv: { ...pickBaseEnvironment(), STACKQL_STANDIN_LATENCY_MS: String(latencyMs) },
+  })
+  const queries = new QueryService({
+    runner,
+    credentials: new CredentialResolver({ source: 'environment', readEnv: (n) => env[n] }),
+    loadProviderConfig: async () => mappings,
+  })
+  return { queries, slices: profiles.map((profile) => ({ provider: 'stackql_test', profile })) }
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'bench-fanout-'))
+const database = await freshBenchDatabase('bench_fanout')
+const sql = postgres(database.url, { max: 2, onnotice: () => {} })
+try {
+  await applySchema(sql)
+  const { queries, slices } = service(dir, SPEED.slices, SPEED.latencyMs)
+  await queries.execute('REGISTRY PULL stackql_test', '')
+  const text = `SELECT * FROM stackql_test.util.rows WHERE count = '${SPEED.rows}'`
+  const timed = async (concurrency: number) => {
+    const started = performance.now()
+    const results = await executeSlices(queries, text, slices, { concurrency })
+    const failed = results.filter((r) => r.status !== 'SUCCESS')
+    if (failed.length) throw new Error(`${failed.length} slices failed: ${failed[0]!.error}`)
+    return performance.now() - started
+  }
+  const serial = await timed(1)
+  const parallel = await timed(8)
+  console.log(
+    `bench fanout: ${(serial / parallel).toFixed(2)}x (${SPEED.slices} slices x ${SPEED.rows} rows, ${SPEED.latencyMs} ms stand-in latency; SLICE_CONCURRENCY=1 ${Math.round(serial)} ms, =8 ${Math.round(parallel)} ms; target >= 6x)`,
+  )
+
+  // Peak RSS of this process acting as the runner: execute every slice, union, write one table.
+  const big = service(dir, MEMORY.slices, 0)
+  let peak = process.memoryUsage().rss
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage().rss)
+  }, 20)
+  const results = await executeSlices(
+    big.queries,
+    `SELECT * FROM stackql_test.util.rows WHERE count = '${MEMORY.rows}'`,
+    big.slices,
+    { concurrency: 8 },
+  )
+  const data = unionWithProfile(results)
+  const written = await writeInventory(sql, { schema: 'stackql_inventory', table: 'bench_fanout' }, data)
+  clearInterval(sampler)
+  peak = Math.max(peak, process.memoryUsage().rss)
+  console.log(
+    `bench fanout-memory: ${Math.round(peak / 2 ** 20)} MB peak RSS (${MEMORY.slices} slices x ${MEMORY.rows} rows = ${written.rowCount} rows written; target < 400 MB)`,
+  )
+} finally {
+  await sql.end()
+  await database.drop()
+  rmSync(dir, { recursive: true, force: true })
+}
