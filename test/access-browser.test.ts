@@ -66,7 +66,6 @@ t.test('viewer, editor and admin each see and may do what their role allows', { 
       const page = await as(VIEWER)
       await page.goto(`${baseUrl}/`)
       await page.locator('#editor[data-state="ready"]').waitFor()
-      await page.selectOption('#provider', 'github')
       await page.evaluate(`window.stackqlEditor.setValue(${JSON.stringify(SELECT_REPOS)})`)
       await page.getByRole('button', { name: 'Run', exact: true }).click()
       await page.locator('#results tbody tr').first().waitFor()

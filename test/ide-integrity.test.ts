@@ -117,7 +117,12 @@ t.test(
     for (const r of await Promise.all([...first, bob])) t.equal(r.statusCode, 200, 'the admitted runs finish')
     const after = await session.htmx('POST', '/run', { query_text: 'SHOW PROVIDERS' }, as('ann@example.com'))
     t.equal(after.statusCode, 200, 'finished runs free their places')
-    const failing = await session.htmx('POST', '/run', { query_text: 'SELEC 1' }, as('ann@example.com'))
+    const failing = await session.htmx(
+      'POST',
+      '/run',
+      { query_text: 'SELECT FROM nowhere' },
+      as('ann@example.com'),
+    )
     t.equal(failing.statusCode, 422)
     const stillFree = await Promise.all([
       session.htmx('POST', '/run', { query_text: 'SHOW PROVIDERS' }, as('ann@example.com')),

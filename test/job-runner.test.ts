@@ -532,11 +532,9 @@ t.test('the built runner (dist/run-query.mjs) with plain node', async (t) => {
     const s = await waitForRun(schedule.id)
     t.equal(s.last_run_status, 'SUCCESS', s.last_error ?? '')
     t.same([...(await sql`select slept from stackql_inventory.local_orphaned`)], [{ slept: 3 }])
-    t.match(
-      readFileSync(started.logFile, 'utf8'),
-      /"msg":"run succeeded"[\s\S]*wrote 1 rows/,
-      'it kept logging after its parent was gone',
-    )
+    const logged = readFileSync(started.logFile, 'utf8')
+    t.match(logged, /"msg":"run succeeded"/, 'it kept logging after its parent was gone')
+    t.match(logged, /wrote 1 rows/)
   })
 
   t.test('Run now with a runner that cannot start fails clearly', async (t) => {

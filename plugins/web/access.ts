@@ -103,7 +103,9 @@ export default fp(
       return reply.render(template, data, { status })
     }
 
-    app.addHook('preHandler', async (req, reply) => {
+    // preValidation: the role decides before the body is validated, so a refused request learns nothing
+    // about the route's input (and gets the 403, not a 400).
+    app.addHook('preValidation', async (req, reply) => {
       const url = req.routeOptions.url
       if (!url) return
       const rule = ruleFor(req.method, url)

@@ -4,6 +4,7 @@ import { type ParsedSchedule, parseSchedule } from '../databricks/quartz.js'
 import { AppError } from '../errors.js'
 import { expandSlices, parseSliceSpecs, type Slice } from '../fanout/slices.js'
 import type { ProviderConfig, Query, Schedule, ScheduleInput, ScheduleView } from '../models.js'
+import { findPlaceholders, maskPlaceholders } from '../profiles/variables.js'
 import { assertReadOnlyQuery } from '../stackql/statements.js'
 import type { JobService } from './job-service.js'
 
@@ -98,7 +99,8 @@ export class ScheduleService {
   async create(input: ScheduleInput, createdBy?: string): Promise<Schedule> {
     parseSchedule(input.cron_expression, this.timezone)
     const query = await this.requireQuery(input.query_id)
-    assertReadOnlyQuery(query.query_text)
+    // Profile variables ({{ regions }}) are filled per run: check the statement's shape with them masked.
+    assertReadOnlyQuery(maskPlaceholders(query.query_text, findPlaceholders(query.query_text)))
     // Profiles named by the schedule must exist (a 4xx naming the unknown one, nothing saved).
     if (input.profiles?.length) await this.jobInputs(query, { profiles: input.profiles })
     const saved = await this.db.saveSchedule(
