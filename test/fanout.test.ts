@@ -154,7 +154,7 @@ t.test('every slice failing is FAILED and leaves the table untouched', async (t)
 t.test(
   'a variable one profile does not define fails that slice, naming the variable; others run',
   async (t) => {
-    const { db, d, query, args, rows } = await setup(t)
+    const { db, d, query, args } = await setup(t)
     await db.setProfileVariable(
       { provider: 'aws', profile: 'prod', name: 'region', value: 'us-east-1' },
       'me',

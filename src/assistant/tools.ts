@@ -6,6 +6,16 @@ import type { AssistantMetadata, NamedEntry } from './metadata.js'
 export const MAX_TOOL_CALLS = 8
 
 const NAME = { type: 'string', pattern: '^[A-Za-z0-9_]{1,100}$' } as const
+/** The input of the tools that take one provider.service.resource. */
+const RESOURCE_INPUT = {
+  type: 'object' as const,
+  properties: {
+    provider: { ...NAME, description: 'provider name, e.g. aws' },
+    service: { ...NAME, description: 'service name, e.g. ec2' },
+    resource: { ...NAME, description: 'resource name, e.g. instances' },
+  },
+  required: ['provider', 'service', 'resource'],
+}
 
 export const TOOLS = [
   {
@@ -34,29 +44,13 @@ export const TOOLS = [
     name: 'describe_resource',
     description:
       'The columns of provider.service.resource with their types and descriptions (DESCRIBE EXTENDED). Use it before naming columns.',
-    input_schema: {
-      type: 'object' as const,
-      properties: {
-        provider: { ...NAME, description: 'provider name, e.g. aws' },
-        service: { ...NAME, description: 'service name, e.g. ec2' },
-        resource: { ...NAME, description: 'resource name, e.g. instances' },
-      },
-      required: ['provider', 'service', 'resource'],
-    },
+    input_schema: RESOURCE_INPUT,
   },
   {
     name: 'show_methods',
     description:
       'The methods of provider.service.resource with their required parameters (SHOW METHODS): every required parameter of the SELECT method must be in the WHERE clause.',
-    input_schema: {
-      type: 'object' as const,
-      properties: {
-        provider: { ...NAME, description: 'provider name, e.g. aws' },
-        service: { ...NAME, description: 'service name, e.g. ec2' },
-        resource: { ...NAME, description: 'resource name, e.g. instances' },
-      },
-      required: ['provider', 'service', 'resource'],
-    },
+    input_schema: RESOURCE_INPUT,
   },
 ]
 

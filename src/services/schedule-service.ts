@@ -1,6 +1,7 @@
 // A schedule is a database row plus (with a workspace) one Databricks job. This service keeps the
 // two together: nothing is left behind when one half fails ("no orphans").
 import { type ParsedSchedule, parseSchedule } from '../databricks/quartz.js'
+import type { SchedulePatch } from '../db/db-service.js'
 import { AppError } from '../errors.js'
 import { expandSlices, parseSliceSpecs, type Slice } from '../fanout/slices.js'
 import type { ProviderConfig, Query, Schedule, ScheduleInput, ScheduleView } from '../models.js'
@@ -15,22 +16,7 @@ export interface ScheduleStore {
   getSchedule(id: number): Promise<Schedule | null>
   /** Throws AppError CONFLICT when schema.table is taken. */
   saveSchedule(input: ScheduleInput, createdBy?: string): Promise<Schedule>
-  updateSchedule(
-    id: number,
-    patch: Partial<
-      Pick<
-        Schedule,
-        | 'cron_expression'
-        | 'target_schema'
-        | 'target_table'
-        | 'is_active'
-        | 'job_id'
-        | 'last_error'
-        | 'shrink_guard_pct'
-        | 'profiles'
-      >
-    >,
-  ): Promise<Schedule>
+  updateSchedule(id: number, patch: SchedulePatch): Promise<Schedule>
   deleteSchedule(id: number): Promise<void>
   getSchedules(): Promise<ScheduleView[]>
 }

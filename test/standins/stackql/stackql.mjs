@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { bulkProviders } from './bulk.mjs'
 import { catalog as fixtureCatalog, OLDER_VERSION, PROVIDER_VERSION } from './fixtures.mjs'
 import { joinSelect } from './join.mjs'
-import { metadataRows, methodsOf } from './metadata.mjs'
+import { metadataRows } from './metadata.mjs'
 import { likeMatcher, parse, SqlError } from './sql.mjs'
 
 const catalog = { ...fixtureCatalog, ...bulkProviders }
