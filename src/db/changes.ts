@@ -35,10 +35,8 @@ export async function createStage(tx: Sql, schema: string, table: string): Promi
 
 function keyExpr(tx: Sql, alias: string, keys: string[]) {
   const a = tx.unsafe(alias)
-  return keys.reduce(
-    (acc, k, i) => tx`${acc}${i ? tx`, ` : tx``}${k}::text, ${a}.${tx(k)}`,
-    tx`jsonb_build_object(`,
-  )
+  const args = keys.reduce((acc, k, i) => tx`${acc}${i ? tx`, ` : tx``}${k}::text, ${a}.${tx(k)}`, tx``)
+  return tx`jsonb_build_object(${args})`
 }
 
 /** Fails the run on NULL or duplicated key values in the staged rows (nothing is written). */
