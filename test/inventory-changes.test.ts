@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import type { Sql } from '../src/db/connect.js'
 import { writeInventory } from '../src/db/inventory-writer.js'
@@ -229,5 +231,61 @@ t.test(
       { added: 0, removed: 0, modified: 1, baseline: false },
       "the second sees the first one's row i-2",
     )
+  },
+)
+
+t.test(
+  'a run killed after comparing, before COMMIT, leaves no change records and the previous snapshot',
+  async (t) => {
+    const { sql, url } = await testDb(t)
+    const rows = Array.from({ length: 5000 }, (_, i) => ({ id: String(i), name: `old-${i}`, padding: 'x' }))
+    await writeInventory(
+      sql,
+      { schema: S, table: 'killed2' },
+      { columns: ['id', 'name', 'padding'], rows },
+      { keys: ['id'] },
+    )
+    // The view refresh runs after the comparison and the change records, just before COMMIT: make it slow.
+    await sql`create or replace function stackql_inventory.slow(n bigint) returns bigint language sql as 'select n from pg_sleep(5)'`
+    await sql`create materialized view stackql_inventory.killed2_mv as
+    select stackql_inventory.slow(count(*)) as n from stackql_inventory.killed2`
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        fileURLToPath(new URL('./fixtures/write-inventory-child.ts', import.meta.url)),
+        url,
+        S,
+        'killed2',
+        '20000',
+        'record',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    )
+    let output = ''
+    child.stdout.on('data', (d) => (output += d))
+    child.stderr.on('data', (d) => (output += d))
+    const exited = new Promise<NodeJS.Signals | null>((r) => child.on('exit', (_c, s) => r(s)))
+    let refreshing = false
+    for (let i = 0; i < 1500 && !refreshing; i++) {
+      refreshing =
+        (
+          await sql`select 1 from pg_stat_activity where datname = current_database() and query ilike 'refresh materialized view%'`
+        ).length > 0
+      if (!refreshing) await new Promise((r) => setTimeout(r, 20))
+    }
+    t.ok(
+      refreshing,
+      `the write reached the view refresh (after the change records) — child output: ${output}`,
+    )
+    child.kill('SIGKILL')
+    t.equal(await exited, 'SIGKILL')
+    t.notMatch(output, /done/)
+    // The server ends the killed session's transaction once it notices the socket closed.
+    await sql`select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and query ilike 'refresh materialized view%'`
+    const [after] = await sql`select count(*)::int as n, min(name) as first from stackql_inventory.killed2`
+    t.same(after, { n: 5000, first: 'old-0' })
+    t.equal((await changesOf(sql, 99)).length, 0, 'no change records of the killed run')
   },
 )
