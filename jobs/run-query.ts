@@ -109,7 +109,14 @@ async function main(): Promise<number> {
     // Logs go to stdout (the job's driver log / the app's log for Run now); stderr carries only the reason line.
     app = await buildServiceApp(config, { credentialSource: 'environment', logger: loggerOptions(config) })
     const outcome = await runInventory(
-      { db: app.db, sql: app.sql, queries: app.queries, log: app.log, writeLimits: config.inventoryWriter },
+      {
+        db: app.db,
+        sql: app.sql,
+        queries: app.queries,
+        log: app.log,
+        writeLimits: config.inventoryWriter,
+        changeRetentionDays: config.changeRetentionDays,
+      },
       args,
       controller.signal,
     )

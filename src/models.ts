@@ -42,6 +42,10 @@ export const ScheduleInput = Type.Object({
   target_table: Type.String({ pattern: IDENTIFIER_PATTERN }),
   /** Shrink guard: refuse a snapshot with fewer rows than this % of the previous one (null/absent = off). */
   shrink_guard_pct: Type.Optional(Type.Union([Type.Integer({ minimum: 1, maximum: 100 }), Type.Null()])),
+  /** Result columns whose values identify a row, for change records (null/absent = the whole row). */
+  key_columns: Type.Optional(
+    Type.Union([Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { maxItems: 10 }), Type.Null()]),
+  ),
 })
 export type ScheduleInput = Static<typeof ScheduleInput>
 
@@ -104,6 +108,12 @@ export interface Run {
   status: RunStatus
   row_count: number | null
   error: string | null
+  /** Change counts of a successful run (null before change history or for failed runs). */
+  added_count?: number | null
+  removed_count?: number | null
+  modified_count?: number | null
+  /** True when the run was the table's first (a baseline: counts only, no change records). */
+  changes_baseline?: boolean | null
   /** 'local' (child process / CLI) or 'databricks' (a job run). */
   trigger: string
 }

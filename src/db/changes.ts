@@ -119,3 +119,11 @@ export async function applyDelta(tx: Sql, plan: DeltaPlan): Promise<ChangeCounts
   }
   return counts
 }
+
+/** Deletes change records older than `days` days (CHANGE_RETENTION_DAYS); returns how many. */
+export async function pruneChanges(sql: Sql, days: number): Promise<number> {
+  if (!(days > 0)) return 0
+  const r = await sql`delete from stackql_app.inventory_changes
+    where changed_at < now() - make_interval(days => ${Math.floor(days)}::int)`
+  return r.count
+}

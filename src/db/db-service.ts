@@ -29,6 +29,7 @@ export type SchedulePatch = Partial<
     | 'job_id'
     | 'last_error'
     | 'shrink_guard_pct'
+    | 'key_columns'
   >
 >
 
@@ -172,8 +173,9 @@ export class DbService extends RunsAndInventory {
     const table = assertIdentifierShape(input.target_table, 'table')
     return this.use(async (sql) => {
       const [row] = await sql<Schedule[]>`
-        insert into stackql_app.schedules (query_id, cron_expression, target_schema, target_table, shrink_guard_pct)
-        values (${input.query_id}, ${input.cron_expression}, ${schema}, ${table}, ${input.shrink_guard_pct ?? null})
+        insert into stackql_app.schedules (query_id, cron_expression, target_schema, target_table, shrink_guard_pct, key_columns)
+        values (${input.query_id}, ${input.cron_expression}, ${schema}, ${table}, ${input.shrink_guard_pct ?? null},
+          ${input.key_columns?.length ? input.key_columns : null}::text[])
         returning *`
       return row!
     })
@@ -181,7 +183,7 @@ export class DbService extends RunsAndInventory {
 
   async updateSchedule(id: number, patch: SchedulePatch): Promise<Schedule> {
     assertId(id, 'Schedule')
-    const changes: Record<string, string | number | boolean | null> = { ...patch }
+    const changes: Record<string, string | number | boolean | string[] | null> = { ...patch }
     if (patch.target_schema !== undefined) assertTargetSchema(patch.target_schema)
     if (patch.target_table !== undefined) assertIdentifierShape(patch.target_table, 'table')
     const columns = Object.keys(changes).filter((k) => changes[k] !== undefined)

@@ -1,6 +1,8 @@
 // One inventory run, framework-free: record the start, load the saved query, run it through the
 // StackQL engine, replace the target table with the rows, record the outcome. Used by the job
 // runner CLI (jobs/run-query.ts) for scheduled runs, "Run now" and `npm run job`.
+
+import { pruneChanges } from '../db/changes.js'
 import type { Sql } from '../db/connect.js'
 import type { DbService } from '../db/db-service.js'
 import { assertIdentifierShape, assertTargetSchema } from '../db/identifiers.js'
@@ -30,6 +32,8 @@ export interface InventoryRunDeps {
   log: RunLogger
   /** The writer's lock and statement timeouts (config.inventoryWriter); the writer's defaults otherwise. */
   writeLimits?: { lockTimeoutMs: number; statementTimeoutMs: number }
+  /** CHANGE_RETENTION_DAYS: change records older than this are pruned after a successful run (default 90). */
+  changeRetentionDays?: number
 }
 
 export interface InventoryRunArgs {
@@ -148,12 +152,24 @@ export async function runInventory(
       shrinkGuardPct: guardPct,
     })
     if (refusal) return await fail(oneLine(refusal))
-    const written = await writeInventory(deps.sql, { schema, table }, result, { signal, ...deps.writeLimits })
-    await db.finishRun(runId, { status: 'SUCCESS', row_count: written.rowCount })
+    const keys = schedule?.key_columns ?? (await db.findScheduleByTarget(schema, table))?.key_columns ?? []
+    const written = await writeInventory(deps.sql, { schema, table }, result, {
+      signal,
+      ...deps.writeLimits,
+      keys,
+      record: { runId, scheduleId: schedule?.id ?? null },
+    })
+    await db.finishRun(runId, { status: 'SUCCESS', row_count: written.rowCount, changes: written.changes })
+    try {
+      await pruneChanges(deps.sql, deps.changeRetentionDays ?? 90)
+    } catch (e) {
+      log.warn({ runId }, `pruning old change records failed: ${reason(e)}`)
+    }
     log.info(
       {
         runId,
         rows: written.rowCount,
+        changes: written.changes,
         columns: written.columns.length,
         renamed: written.renamed,
         refreshedView: written.refreshedView,
