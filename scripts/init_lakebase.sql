@@ -69,6 +69,11 @@ CREATE INDEX IF NOT EXISTS runs_target_idx ON stackql_app.runs (target_schema, t
 -- starter: publishing views for catalog consumers (dashboard, Genie). Stable names and columns;
 -- no internal or secret fields (run errors can carry raw provider messages, so they stay out).
 -- Counts of changes join in once change records exist (history issue: inventory_changes).
+-- history: change counts of runs (the view below shows them as its last columns).
+ALTER TABLE stackql_app.runs ADD COLUMN IF NOT EXISTS added_count bigint;
+ALTER TABLE stackql_app.runs ADD COLUMN IF NOT EXISTS removed_count bigint;
+ALTER TABLE stackql_app.runs ADD COLUMN IF NOT EXISTS modified_count bigint;
+ALTER TABLE stackql_app.runs ADD COLUMN IF NOT EXISTS changes_baseline boolean;
 CREATE OR REPLACE VIEW stackql_inventory.inventory_runs AS
 SELECT r.id          AS run_id,
        r.schedule_id AS schedule_id,
@@ -81,7 +86,10 @@ SELECT r.id          AS run_id,
        r.row_count,
        r.started_at,
        r.finished_at,
-       EXTRACT(EPOCH FROM (r.finished_at - r.started_at))::double precision AS duration_seconds
+       EXTRACT(EPOCH FROM (r.finished_at - r.started_at))::double precision AS duration_seconds,
+       r.added_count   AS rows_added,
+       r.removed_count AS rows_removed,
+       r.modified_count AS rows_modified
 FROM stackql_app.runs r
 LEFT JOIN stackql_app.queries q ON q.id = r.query_id;
 COMMENT ON VIEW stackql_inventory.inventory_runs IS
@@ -208,24 +216,6 @@ COMMENT ON COLUMN stackql_inventory.inventory_changes.before IS 'The whole row b
 COMMENT ON COLUMN stackql_inventory.inventory_changes.after IS 'The whole row after the run (added and modified), else NULL.';
 COMMENT ON COLUMN stackql_inventory.inventory_changes.changed_at IS 'When the run committed the change (UTC).';
 COMMENT ON COLUMN stackql_inventory.inventory_changes.target_schema IS 'Schema of the inventory table.';
-CREATE OR REPLACE VIEW stackql_inventory.inventory_runs AS
-SELECT r.id          AS run_id,
-       r.schedule_id AS schedule_id,
-       q.name        AS query_name,
-       q.provider    AS provider,
-       r.target_schema,
-       r.target_table,
-       r.trigger,
-       r.status,
-       r.row_count,
-       r.started_at,
-       r.finished_at,
-       EXTRACT(EPOCH FROM (r.finished_at - r.started_at))::double precision AS duration_seconds,
-       r.added_count   AS rows_added,
-       r.removed_count AS rows_removed,
-       r.modified_count AS rows_modified
-FROM stackql_app.runs r
-LEFT JOIN stackql_app.queries q ON q.id = r.query_id;
 COMMENT ON COLUMN stackql_inventory.inventory_runs.rows_added IS 'Rows the run added (NULL for failed runs and runs before change history).';
 COMMENT ON COLUMN stackql_inventory.inventory_runs.rows_removed IS 'Rows the run removed (NULL for failed runs and runs before change history).';
 COMMENT ON COLUMN stackql_inventory.inventory_runs.rows_modified IS 'Rows the run modified (same key, other values changed).';
