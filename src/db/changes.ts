@@ -71,6 +71,8 @@ async function checkKeys(tx: Sql, plan: DeltaPlan): Promise<void> {
  * Call inside the writer's transaction, under its lock, after the rows were copied into the stage.
  */
 export async function applyDelta(tx: Sql, plan: DeltaPlan): Promise<ChangeCounts> {
+  // Temporary tables have no statistics until analysed: without them the joins below plan badly.
+  await tx`analyze ${tx(STAGE_TABLE)}`
   await checkKeys(tx, plan)
   const target = tx`${tx(plan.schema)}.${tx(plan.table)}`
   const scoped = plan.scope
@@ -90,6 +92,7 @@ export async function applyDelta(tx: Sql, plan: DeltaPlan): Promise<ChangeCounts
            o.c as oc, n.c as nc, coalesce(n.k, o.k) as k, o.doc as before, n.doc as after
     from o full join n on o.k = n.k
     where o.c is null or n.c is null or o.doc <> n.doc`
+  await tx`analyze ${tx(DIFF_TABLE)}`
   const counts: ChangeCounts = { added: 0, removed: 0, modified: 0 }
   for (const r of await tx<{ kind: keyof ChangeCounts; n: string }[]>`
     select kind, count(*)::text as n from ${tx(DIFF_TABLE)} group by kind`)
