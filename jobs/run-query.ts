@@ -120,6 +120,7 @@ async function main(): Promise<number> {
         log: app.log,
         writeLimits: config.inventoryWriter,
         sliceConcurrency: config.sliceConcurrency,
+        changeRetentionDays: config.changeRetentionDays,
       },
       args,
       controller.signal,

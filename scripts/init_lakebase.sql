@@ -69,6 +69,11 @@ CREATE INDEX IF NOT EXISTS runs_target_idx ON stackql_app.runs (target_schema, t
 -- starter: publishing views for catalog consumers (dashboard, Genie). Stable names and columns;
 -- no internal or secret fields (run errors can carry raw provider messages, so they stay out).
 -- Counts of changes join in once change records exist (history issue: inventory_changes).
+-- history: change counts of runs (the view below shows them as its last columns).
+ALTER TABLE stackql_app.runs ADD COLUMN IF NOT EXISTS added_count bigint;
+ALTER TABLE stackql_app.runs ADD COLUMN IF NOT EXISTS removed_count bigint;
+ALTER TABLE stackql_app.runs ADD COLUMN IF NOT EXISTS modified_count bigint;
+ALTER TABLE stackql_app.runs ADD COLUMN IF NOT EXISTS changes_baseline boolean;
 CREATE OR REPLACE VIEW stackql_inventory.inventory_runs AS
 SELECT r.id          AS run_id,
        r.schedule_id AS schedule_id,
@@ -81,7 +86,10 @@ SELECT r.id          AS run_id,
        r.row_count,
        r.started_at,
        r.finished_at,
-       EXTRACT(EPOCH FROM (r.finished_at - r.started_at))::double precision AS duration_seconds
+       EXTRACT(EPOCH FROM (r.finished_at - r.started_at))::double precision AS duration_seconds,
+       r.added_count   AS rows_added,
+       r.removed_count AS rows_removed,
+       r.modified_count AS rows_modified
 FROM stackql_app.runs r
 LEFT JOIN stackql_app.queries q ON q.id = r.query_id;
 COMMENT ON VIEW stackql_inventory.inventory_runs IS
@@ -93,7 +101,7 @@ COMMENT ON COLUMN stackql_inventory.inventory_runs.provider IS 'StackQL provider
 COMMENT ON COLUMN stackql_inventory.inventory_runs.target_schema IS 'Schema of the inventory table written.';
 COMMENT ON COLUMN stackql_inventory.inventory_runs.target_table IS 'Inventory table written by the run.';
 COMMENT ON COLUMN stackql_inventory.inventory_runs.trigger IS 'What started the run: job, manual (Run now) or local (CLI).';
-COMMENT ON COLUMN stackql_inventory.inventory_runs.status IS 'RUNNING, SUCCESS or FAILED.';
+COMMENT ON COLUMN stackql_inventory.inventory_runs.status IS 'RUNNING, SUCCESS, FAILED, or PARTIAL (some profile slices failed; their previous rows were kept).';
 COMMENT ON COLUMN stackql_inventory.inventory_runs.row_count IS 'Rows the run wrote (NULL while running or when it failed).';
 COMMENT ON COLUMN stackql_inventory.inventory_runs.started_at IS 'When the run started (UTC).';
 COMMENT ON COLUMN stackql_inventory.inventory_runs.finished_at IS 'When the run finished (NULL while running).';
@@ -232,3 +240,51 @@ CREATE TABLE IF NOT EXISTS stackql_app.run_slices (
   error      text,
   PRIMARY KEY (run_id, provider, profile)
 );
+
+-- history: change records of every run (added / removed / modified rows), key columns of schedules,
+-- change counts of runs. Written by the inventory writer in the run's own transaction.
+ALTER TABLE stackql_app.schedules ADD COLUMN IF NOT EXISTS key_columns text[];
+ALTER TABLE stackql_app.runs ADD COLUMN IF NOT EXISTS added_count bigint;
+ALTER TABLE stackql_app.runs ADD COLUMN IF NOT EXISTS removed_count bigint;
+ALTER TABLE stackql_app.runs ADD COLUMN IF NOT EXISTS modified_count bigint;
+ALTER TABLE stackql_app.runs ADD COLUMN IF NOT EXISTS changes_baseline boolean;
+CREATE TABLE IF NOT EXISTS stackql_app.inventory_changes (
+  id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  run_id          bigint      NOT NULL,
+  schedule_id     bigint,
+  target_schema   text        NOT NULL,
+  target_table    text        NOT NULL,
+  change_kind     text        NOT NULL CHECK (change_kind IN ('added', 'removed', 'modified')),
+  profile         text,
+  row_key         jsonb,
+  changed_columns text[],
+  before          jsonb,
+  after           jsonb,
+  changed_at      timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS inventory_changes_run_idx ON stackql_app.inventory_changes (run_id, id);
+CREATE INDEX IF NOT EXISTS inventory_changes_target_idx
+  ON stackql_app.inventory_changes (target_schema, target_table, changed_at DESC);
+CREATE INDEX IF NOT EXISTS inventory_changes_time_idx ON stackql_app.inventory_changes (changed_at);
+CREATE OR REPLACE VIEW stackql_inventory.inventory_changes AS
+SELECT c.run_id, c.schedule_id, c.target_table, c.change_kind, c.profile, c.row_key, c.changed_columns,
+       c.before, c.after, c.changed_at, c.target_schema
+FROM stackql_app.inventory_changes c;
+COMMENT ON TABLE stackql_app.inventory_changes IS
+  'One record per row a run added, removed or modified in an inventory table (see the view stackql_inventory.inventory_changes).';
+COMMENT ON VIEW stackql_inventory.inventory_changes IS
+  'What changed in the StackQL inventory: one row per resource a run added, removed or modified, compared with the table''s previous snapshot. A table''s first run records no rows (a baseline). Kept CHANGE_RETENTION_DAYS days (default 90).';
+COMMENT ON COLUMN stackql_inventory.inventory_changes.run_id IS 'Run that recorded the change (stackql_inventory.inventory_runs.run_id).';
+COMMENT ON COLUMN stackql_inventory.inventory_changes.schedule_id IS 'Schedule of the run (NULL for runs without a schedule).';
+COMMENT ON COLUMN stackql_inventory.inventory_changes.target_table IS 'Inventory table that changed.';
+COMMENT ON COLUMN stackql_inventory.inventory_changes.change_kind IS 'added: a row that was not in the previous snapshot; removed: a row of the previous snapshot that is gone; modified: a row with the same key whose other columns changed. Without key columns a changed row is removed + added.';
+COMMENT ON COLUMN stackql_inventory.inventory_changes.profile IS 'Credential profile that read the row (the _profile column of fan-out runs), else NULL.';
+COMMENT ON COLUMN stackql_inventory.inventory_changes.row_key IS 'The row''s key columns and values as a JSON object (the schedule''s key columns); NULL when the schedule names no keys.';
+COMMENT ON COLUMN stackql_inventory.inventory_changes.changed_columns IS 'For modified rows: the columns whose values changed (table column names), else NULL.';
+COMMENT ON COLUMN stackql_inventory.inventory_changes.before IS 'The whole row before the run (removed and modified), else NULL.';
+COMMENT ON COLUMN stackql_inventory.inventory_changes.after IS 'The whole row after the run (added and modified), else NULL.';
+COMMENT ON COLUMN stackql_inventory.inventory_changes.changed_at IS 'When the run committed the change (UTC).';
+COMMENT ON COLUMN stackql_inventory.inventory_changes.target_schema IS 'Schema of the inventory table.';
+COMMENT ON COLUMN stackql_inventory.inventory_runs.rows_added IS 'Rows the run added (NULL for failed runs and runs before change history).';
+COMMENT ON COLUMN stackql_inventory.inventory_runs.rows_removed IS 'Rows the run removed (NULL for failed runs and runs before change history).';
+COMMENT ON COLUMN stackql_inventory.inventory_runs.rows_modified IS 'Rows the run modified (same key, other values changed).';

@@ -74,6 +74,7 @@ export const EnvSchema = Type.Object({
   STACKQL_MAX_OUTPUT_MB: Type.Optional(Seconds),
   INVENTORY_LOCK_TIMEOUT_MS: Type.Optional(Millis),
   INVENTORY_STATEMENT_TIMEOUT_MS: Type.Optional(Millis),
+  CHANGE_RETENTION_DAYS: Type.Optional(Count),
   IDE_MAX_OUTPUT_MB: Type.Optional(
     Type.String({ pattern: '^[0-9]+(\\.[0-9]+)?$', description: 'a number of megabytes' }),
   ),
@@ -175,6 +176,8 @@ export interface Config {
   }
   /** The inventory writer's limits: lock wait and per-statement time of a run's write (0 = no limit). */
   inventoryWriter: { lockTimeoutMs: number; statementTimeoutMs: number }
+  /** Days change records are kept (CHANGE_RETENTION_DAYS); runs prune older ones. */
+  changeRetentionDays: number
   /** Module specifiers of extra Fastify plugins loaded by platform teams (APP_PLUGINS, comma-separated). */
   extensions: string[]
   localUserEmail: string
@@ -285,6 +288,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       lockTimeoutMs: Number(e.INVENTORY_LOCK_TIMEOUT_MS ?? 30_000),
       statementTimeoutMs: Number(e.INVENTORY_STATEMENT_TIMEOUT_MS ?? 600_000),
     },
+    changeRetentionDays: Number(e.CHANGE_RETENTION_DAYS ?? 90),
     extensions: (e.APP_PLUGINS ?? '')
       .split(',')
       .map((s) => s.trim())

@@ -51,6 +51,10 @@ export const ScheduleInput = Type.Object({
       Type.Null(),
     ]),
   ),
+  /** Result columns whose values identify a row, for change records (null/absent = the whole row). */
+  key_columns: Type.Optional(
+    Type.Union([Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { maxItems: 10 }), Type.Null()]),
+  ),
 })
 export type ScheduleInput = Static<typeof ScheduleInput>
 
@@ -115,6 +119,12 @@ export interface Run {
   status: RunStatus
   row_count: number | null
   error: string | null
+  /** Change counts of a successful run (null before change history or for failed runs). */
+  added_count?: number | null
+  removed_count?: number | null
+  modified_count?: number | null
+  /** True when the run was the table's first (a baseline: counts only, no change records). */
+  changes_baseline?: boolean | null
   /** 'local' (child process / CLI) or 'databricks' (a job run). */
   trigger: string
 }

@@ -16,6 +16,7 @@ t.test('the schema applies twice without error and keeps existing rows', async (
     tables.map((r) => r.table_name),
     [
       'audit',
+      'inventory_changes',
       'inventory_columns',
       'metadata_cache',
       'profile_permissions',

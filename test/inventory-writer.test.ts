@@ -341,12 +341,12 @@ t.test(
       output += d
     })
     const exited = new Promise<NodeJS.Signals | null>((r) => child.on('exit', (_c, s) => r(s)))
-    // Wait until the child's COPY into the table is under way, then kill it without warning.
+    // Wait until the child's COPY (into the delta write's stage table) is under way, then kill it without warning.
     let copied = 0
     for (let i = 0; i < 600 && copied === 0; i++) {
       const [p] = await sql<{ n: number }[]>`
       select coalesce(max(tuples_processed), 0)::int as n from pg_stat_progress_copy p
-      join pg_class c on c.oid = p.relid where c.relname = 'killed'`
+      where p.datname = current_database()`
       copied = p!.n
       if (copied === 0) await new Promise((r) => setTimeout(r, 20))
     }

@@ -70,21 +70,18 @@ t.test(
     t.match(page.body, new RegExp(`<option value="${lambda.id}" selected>`))
     t.match(page.body, /name="cron_expression"[^>]*value="0 6 \* \* \*"/)
     t.match(page.body, /name="target_table"[^>]*value="aws_lambda_functions"/)
-    t.match(page.body, /<input type="hidden" name="starter_keys" value="FunctionArn">/)
+    t.match(page.body, /name="key_columns"[^>]*value="FunctionArn"/, 'the key columns are pre-filled')
     const created = await session.htmx('POST', '/schedules', {
       query_id: String(lambda.id),
       cron_expression: '0 6 * * *',
       target_schema: 'stackql_inventory',
       target_table: 'aws_lambda_functions',
-      starter_keys: 'FunctionArn',
+      key_columns: 'FunctionArn',
     })
     t.equal(created.statusCode, 200, created.body.slice(0, 300))
     const [schedule] = await app.db.getSchedules()
-    t.equal(
-      schedule?.target_table,
-      'aws_lambda_functions',
-      'the schedule is created; the keys field is ignored',
-    )
+    t.equal(schedule?.target_table, 'aws_lambda_functions', 'the schedule is created')
+    t.same(schedule?.key_columns, ['FunctionArn'], 'with the starter query\'s key columns')
     const unknown = await session.get('/schedules?starter=nope/x')
     t.equal(unknown.statusCode, 400)
     const plain = await session.get('/schedules')

@@ -8,6 +8,7 @@ import { INVENTORY_SCHEMA } from '../../src/db/identifiers.js'
 import { AppError } from '../../src/errors.js'
 import type { InventoryTable } from '../../src/models.js'
 import { formatTime } from '../../src/render/format.js'
+import { registerChanges } from './changes.js'
 import {
   columnMapOf,
   inventoryChart,
@@ -28,6 +29,7 @@ interface TableParams {
 }
 
 const inventory: FastifyPluginAsync = async (app) => {
+  registerChanges(app)
   /** The selected table's panel: preview, run history, facts from the table list. */
   async function detailOf(name: string, listed?: InventoryTable[]) {
     // Validates the name (400) and that it is an inventory table (404) before anything else.

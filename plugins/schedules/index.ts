@@ -7,7 +7,7 @@ import { Type } from 'typebox'
 import { AppError, isAppError } from '../../src/errors.js'
 import { parseSliceSpecs } from '../../src/fanout/slices.js'
 import { IdParams, ScheduleInput } from '../../src/models.js'
-import { parseShrinkGuard } from '../../src/services/schedule-service.js'
+import { parseKeyColumns, parseShrinkGuard } from '../../src/services/schedule-service.js'
 import { schedulePrefill } from '../../src/starter/add.js'
 import { loadStarterLibrary } from '../../src/starter/library.js'
 import {
@@ -38,14 +38,18 @@ const ProfilesField = Type.Optional(
     Type.Array(Type.String({ maxLength: 200 }), { maxItems: 500 }),
   ]),
 )
+/** Key columns as a form field: comma-separated result columns (parsed by parseKeyColumns). */
+const KeyColumnsField = Type.Optional(Type.String({ maxLength: 2200 }))
 const NewScheduleBody = Type.Object({
   ...ScheduleInput.properties,
   shrink_guard_pct: ShrinkGuardField,
   profiles: ProfilesField,
+  key_columns: KeyColumnsField,
 })
 const CronBody = Type.Object({
   cron_expression: ScheduleInput.properties.cron_expression,
   shrink_guard_pct: ShrinkGuardField,
+  key_columns: KeyColumnsField,
 })
 
 /** How long a row waits for a started run to report: a job cluster needs minutes to start. */
@@ -180,6 +184,7 @@ const schedules: FastifyPluginAsync = async (fastify) => {
         target_schema: req.body.target_schema || DEFAULT_SCHEMA,
         shrink_guard_pct: parseShrinkGuard(req.body.shrink_guard_pct),
         profiles: formProfiles(req.body.profiles),
+        key_columns: parseKeyColumns(req.body.key_columns),
       },
       req.user,
     )
@@ -246,8 +251,10 @@ const schedules: FastifyPluginAsync = async (fastify) => {
     // Parsed first: a bad percentage changes nothing (neither the cron nor the job).
     const guard =
       req.body.shrink_guard_pct === undefined ? undefined : parseShrinkGuard(req.body.shrink_guard_pct)
+    const keys = req.body.key_columns === undefined ? undefined : parseKeyColumns(req.body.key_columns)
     await app.schedules.updateCron(req.params.id, req.body.cron_expression)
     if (guard !== undefined) await app.schedules.setShrinkGuard(req.params.id, guard)
+    if (keys !== undefined) await app.schedules.setKeyColumns(req.params.id, keys ?? [])
     return reply.render('schedules/_row', { row: await loadRow(req.params.id) })
   })
 

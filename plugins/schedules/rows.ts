@@ -1,5 +1,6 @@
 // What one schedule row shows: readable cron, last run status and reason, run history picture,
 // job link, and whether the row keeps refreshing itself (a run started or still running).
+import { changeCountsText } from '../../src/changes/summary.js'
 import type { Run, RunSlice, ScheduleView } from '../../src/models.js'
 import { type BarPoint, barChart } from '../../src/render/sparkline.js'
 import type { ScheduleDescription } from '../../src/services/schedule-service.js'
@@ -33,6 +34,9 @@ export interface LiveRun {
 
 export interface ScheduleRow {
   id: number
+  /** "+added −removed ~modified" (or "baseline") of the latest successful run. */
+  lastChanges: string | null
+  keyColumns: string | null
   queryName: string
   provider: string
   cron: string
@@ -124,7 +128,8 @@ function runLabel(run: Run, ctx: RowContext): string {
   const rows = run.row_count === null ? '' : ` · ${run.row_count} rows`
   const why =
     (run.status === 'FAILED' || run.status === 'PARTIAL') && run.error ? ` · ${run.error.slice(0, 200)}` : ''
-  return `${when} · ${run.status}${rows}${why}`
+  const changes = changeCountsText(run)
+  return `${when} · ${run.status}${rows}${changes ? ` · ${changes}` : ''}${why}`
 }
 
 /** The run history picture: oldest left, newest right; height = rows written, colour = outcome. */
@@ -210,6 +215,11 @@ export function scheduleRow(
     error,
     historySvg: historyChart(runs, s.query_name, ctx),
     runCount: runs.length,
+    lastChanges: (() => {
+      const ok = runs.find((r) => r.status === 'SUCCESS')
+      return ok ? changeCountsText(ok) : null
+    })(),
+    keyColumns: s.key_columns?.join(', ') ?? null,
     jobId: s.job_id,
     jobUrl: s.job_id && ctx.workspaceHost ? `${ctx.workspaceHost}/jobs/${s.job_id}` : null,
     jobNote: s.job_id

@@ -31,6 +31,7 @@ export type SchedulePatch = Partial<
     | 'last_error'
     | 'shrink_guard_pct'
     | 'profiles'
+    | 'key_columns'
   >
 >
 
@@ -174,9 +175,9 @@ export class DbService extends RunsAndInventory {
     const table = assertIdentifierShape(input.target_table, 'table')
     return this.use(async (sql) => {
       const [row] = await sql<Schedule[]>`
-        insert into stackql_app.schedules (query_id, cron_expression, target_schema, target_table, shrink_guard_pct, profiles, created_by)
+        insert into stackql_app.schedules (query_id, cron_expression, target_schema, target_table, shrink_guard_pct, profiles, key_columns, created_by)
         values (${input.query_id}, ${input.cron_expression}, ${schema}, ${table}, ${input.shrink_guard_pct ?? null},
-          ${input.profiles?.length ? sql.array(input.profiles) : null}, ${createdBy ?? null})
+          ${input.profiles?.length ? sql.array(input.profiles) : null}, ${input.key_columns?.length ? input.key_columns : null}::text[], ${createdBy ?? null})
         returning *`
       return row!
     })

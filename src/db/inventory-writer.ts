@@ -24,6 +24,7 @@ import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { AppError, isAppError } from '../errors.js'
 import type { Row } from '../models.js'
+import { applyDelta, createStage, STAGE_TABLE } from './changes.js'
 import { type ColumnMapEntry, mapColumns, readColumnMap } from './column-map.js'
 import type { Sql } from './connect.js'
 import { encodeRows } from './copy-encoding.js'
@@ -124,18 +125,19 @@ export async function writeInventory(
 
       const existing = await existingColumns(tx, schema, table)
       const scope = opts.scope
-      // The DELETE and the mapping read (which do not depend on the new columns) run on the server
-      // while this process infers the column types: the two biggest costs of a replace overlap.
-      const deleting = existing && !scope ? tx`delete from ${tx(schema)}.${tx(table)}`.execute() : undefined
-      deleting?.catch(() => {})
+      // The mapping read runs on the server while this process infers the column types.
       const storedMap = readColumnMap(tx, schema, table)
       storedMap.catch(() => {})
-      // postgres.js sends a query from a setImmediate queued after a microtask; two turns of the
-      // check phase make sure the DELETE is on the wire before the inference blocks this thread.
       await new Promise((r) => setImmediate(() => setImmediate(r)))
       const { sourceNames, kinds } = inferColumns(data)
       if (scope) checkScope(data, scope, sourceNames, kinds, where)
-      await deleting
+      const missingKeys = (opts.keys ?? []).filter((k) => !sourceNames.includes(k))
+      if (missingKeys.length > 0) {
+        throw new AppError(
+          'VALIDATION',
+          `The key column(s) ${missingKeys.join(', ')} are not in this run's output for ${where} (columns: ${sourceNames.join(', ').slice(0, 400)}); change the schedule's key columns. The previous snapshot is kept.`,
+        )
+      }
       const mapped = await mapColumns(tx, { schema, table }, sourceNames, await storedMap, existing)
       const names = mapped.names
       signal?.throwIfAborted()
@@ -155,7 +157,7 @@ export async function writeInventory(
             await tx`alter table ${tx(schema)}.${tx(table)} add column ${tx(c.name)} ${tx.unsafe(SQL_TYPE[columnKind(c.kind) ?? 'text'])}`
           } else if (!fitsExisting(c.current, c.kind)) {
             const to = SQL_TYPE[widenedType(c.current, c.kind)]
-            await widen(tx, { schema, table }, c.name, c.current, to, existing, !!scope)
+            await widen(tx, { schema, table }, c.name, c.current, to, existing, true)
             widened.push({ column: c.name, from: c.current, to })
           }
         }
@@ -163,20 +165,44 @@ export async function writeInventory(
 
       const schemaChanged = !existing || widened.length > 0 || plan.some((c) => c.current === undefined)
       const finalColumns = schemaChanged ? (await existingColumns(tx, schema, table))! : existing
-      if (existing && scope) {
-        const column = names[sourceNames.indexOf(scope.column)]!
-        await tx`delete from ${tx(schema)}.${tx(table)} where ${tx(column)}::text = any(${scope.values}::text[])`
-      }
       const textColumns = new Set<number>()
       names.forEach((n, i) => {
         if (finalColumns.get(n) === 'text') textColumns.add(i)
       })
+      const tableName = (key: string) => names[sourceNames.indexOf(key)]!
+      // A new table takes the rows straight away (a baseline: nothing to compare with); an existing
+      // one gets them in a stage table and only the difference is applied (src/db/changes.ts).
+      if (existing) await createStage(tx, schema, table)
+      const into = existing ? tx`${tx(STAGE_TABLE)}` : tx`${tx(schema)}.${tx(table)}`
       let rowCount = 0
       if (names.length > 0 && data.rows.length > 0) {
-        const copy = await tx`copy ${tx(schema)}.${tx(table)} (${tx(names)}) from stdin`.writable()
+        const copy = await tx`copy ${into} (${tx(names)}) from stdin`.writable()
         const lines = Readable.from(encodeRows(data.rows, sourceNames, textColumns, opts.batchRows ?? 2000))
         await pipeline(lines, copy, signal ? { signal } : {})
         rowCount = data.rows.length
+      }
+      let changes: WriteResult['changes']
+      if (existing) {
+        const profileColumn = scope
+          ? tableName(scope.column)
+          : sourceNames.includes('_profile')
+            ? tableName('_profile')
+            : finalColumns.has('_profile')
+              ? '_profile'
+              : null
+        const counts = await applyDelta(tx, {
+          schema,
+          table,
+          columns: [...finalColumns.keys()],
+          keyColumns: (opts.keys ?? []).map(tableName),
+          scope: scope && { column: tableName(scope.column), values: scope.values },
+          profileColumn,
+          record: opts.record,
+          where,
+        })
+        changes = { ...counts, baseline: false }
+      } else {
+        changes = { added: rowCount, removed: 0, modified: 0, baseline: true }
       }
       const refreshedView = await refreshViewIfExists(tx, schema, `${table}_mv`)
       // The last chance to keep the previous snapshot: a cancel that came in after the rows (or with
@@ -191,6 +217,7 @@ export async function writeInventory(
         mappedColumns: mapped.added,
         widened,
         refreshedView,
+        changes,
       }
     })
   } catch (e) {

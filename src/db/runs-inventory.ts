@@ -36,13 +36,20 @@ export class RunsAndInventory extends DbBase {
   /** Records the outcome of a run and the schedule's last_run_at / last_run_status / last_error. */
   async finishRun(
     id: number,
-    outcome: { status: Exclude<RunStatus, 'RUNNING'>; row_count?: number; error?: string },
+    outcome: {
+      status: Exclude<RunStatus, 'RUNNING'>
+      row_count?: number
+      error?: string
+      changes?: { added: number; removed: number; modified: number; baseline: boolean }
+    },
   ): Promise<Run> {
     return this.use((sql) =>
       sql.begin(async (tx) => {
         const [row] = await tx<Run[]>`
           update stackql_app.runs set finished_at = now(), status = ${outcome.status},
-            row_count = ${outcome.row_count ?? null}, error = ${outcome.error ?? null}
+            row_count = ${outcome.row_count ?? null}, error = ${outcome.error ?? null},
+            added_count = ${outcome.changes?.added ?? null}, removed_count = ${outcome.changes?.removed ?? null},
+            modified_count = ${outcome.changes?.modified ?? null}, changes_baseline = ${outcome.changes?.baseline ?? null}
           where id = ${id} returning *`
         if (!row) throw new AppError('NOT_FOUND', `Run ${id} does not exist.`)
         if (row.schedule_id) {

@@ -1,6 +1,8 @@
 // One inventory run, framework-free: record the start, load the saved query, run it through the
 // StackQL engine, replace the target table with the rows, record the outcome. Used by the job
 // runner CLI (jobs/run-query.ts) for scheduled runs, "Run now" and `npm run job`.
+
+import { pruneChanges } from '../db/changes.js'
 import type { Sql } from '../db/connect.js'
 import type { DbService } from '../db/db-service.js'
 import { assertIdentifierShape, assertTargetSchema } from '../db/identifiers.js'
@@ -35,6 +37,8 @@ export interface InventoryRunDeps {
   writeLimits?: { lockTimeoutMs: number; statementTimeoutMs: number }
   /** SLICE_CONCURRENCY: profile slices executed at once (default 4). */
   sliceConcurrency?: number
+  /** CHANGE_RETENTION_DAYS: change records older than this are pruned after a successful run (default 90). */
+  changeRetentionDays?: number
 }
 
 export interface InventoryRunArgs {
@@ -158,7 +162,12 @@ export async function runInventory(
       }
       if (slices.length === 0) return await fail('The run names no profile slices.')
       if (spansProfiles(slices))
-        return await runSlices(deps, { runId, schema, table, text: query.query_text, slices }, fail, signal)
+        return await runSlices(
+          deps,
+          { runId, schema, table, text: query.query_text, slices, schedule },
+          fail,
+          signal,
+        )
     }
     const result = await deps.queries.execute(query.query_text, query.provider, { signal })
     signal?.throwIfAborted()
@@ -173,12 +182,20 @@ export async function runInventory(
       shrinkGuardPct: guardPct,
     })
     if (refusal) return await fail(oneLine(refusal))
-    const written = await writeInventory(deps.sql, { schema, table }, result, { signal, ...deps.writeLimits })
-    await db.finishRun(runId, { status: 'SUCCESS', row_count: written.rowCount })
+    const keys = await keyColumnsFor(db, schedule, schema, table)
+    const written = await writeInventory(deps.sql, { schema, table }, result, {
+      signal,
+      ...deps.writeLimits,
+      keys,
+      record: { runId, scheduleId: schedule?.id ?? null },
+    })
+    await db.finishRun(runId, { status: 'SUCCESS', row_count: written.rowCount, changes: written.changes })
+    await prune(deps, runId)
     log.info(
       {
         runId,
         rows: written.rowCount,
+        changes: written.changes,
         columns: written.columns.length,
         renamed: written.renamed,
         refreshedView: written.refreshedView,
@@ -198,7 +215,14 @@ export async function runInventory(
  */
 async function runSlices(
   deps: InventoryRunDeps,
-  run: { runId: number; schema: string; table: string; text: string; slices: Slice[] },
+  run: {
+    runId: number
+    schema: string
+    table: string
+    text: string
+    slices: Slice[]
+    schedule: Schedule | null
+  },
   fail: (why: string) => Promise<InventoryRunOutcome>,
   signal?: AbortSignal,
 ): Promise<InventoryRunOutcome> {
@@ -236,6 +260,8 @@ async function runSlices(
   const writeOpts: Parameters<typeof writeInventory>[3] & { scope?: { column: string; values: string[] } } = {
     signal,
     ...deps.writeLimits,
+    keys: await keyColumnsFor(db, run.schedule, run.schema, run.table),
+    record: { runId: run.runId, scheduleId: run.schedule?.id ?? null },
     ...(failed.length ? { scope: { column: PROFILE_COLUMN, values: ok.map((r) => r.slice.profile) } } : {}),
   }
   const written = await writeInventory(deps.sql, { schema: run.schema, table: run.table }, data, writeOpts)
@@ -245,7 +271,13 @@ async function runSlices(
         `${failed.length} of ${results.length} profile slices failed (${failed.map((r) => sliceLabel(r.slice)).join(', ')}); their previous rows are kept. ${failures}`,
       )
     : undefined
-  await db.finishRun(run.runId, { status, row_count: written.rowCount, ...(error ? { error } : {}) })
+  await db.finishRun(run.runId, {
+    status,
+    row_count: written.rowCount,
+    changes: written.changes,
+    ...(error ? { error } : {}),
+  })
+  await prune(deps, run.runId)
   log[failed.length ? 'warn' : 'info'](
     { runId: run.runId, rows: written.rowCount, slices: results.length, failed: failed.length },
     `run ${status === 'PARTIAL' ? 'partially succeeded' : 'succeeded'}`,
@@ -256,5 +288,19 @@ async function runSlices(
     rowCount: written.rowCount,
     slices: results,
     ...(error ? { error } : {}),
+  }
+}
+
+/** The schedule's key columns (also for a run started without a schedule id, by its target). */
+async function keyColumnsFor(db: DbService, schedule: Schedule | null, schema: string, table: string) {
+  return schedule?.key_columns ?? (await db.findScheduleByTarget(schema, table))?.key_columns ?? []
+}
+
+/** CHANGE_RETENTION_DAYS: a failure to prune is logged, never fails the run. */
+async function prune(deps: InventoryRunDeps, runId: number): Promise<void> {
+  try {
+    await pruneChanges(deps.sql, deps.changeRetentionDays ?? 90)
+  } catch (e) {
+    deps.log.warn({ runId }, `pruning old change records failed: ${reason(e)}`)
   }
 }

@@ -94,6 +94,7 @@ export class ScheduleService {
         ...input,
         cron_expression: input.cron_expression.trim(),
         shrink_guard_pct: parseShrinkGuard(input.shrink_guard_pct),
+        key_columns: parseKeyColumns(input.key_columns ?? []),
       },
       createdBy,
     )
@@ -119,6 +120,12 @@ export class ScheduleService {
   async setShrinkGuard(id: number, pct: number | null): Promise<Schedule> {
     await this.requireSchedule(id)
     return this.db.updateSchedule(id, { shrink_guard_pct: parseShrinkGuard(pct) })
+  }
+
+  /** Sets the key columns of the schedule's change records (empty = the whole row). Read by the runner. */
+  async setKeyColumns(id: number, keys: string[]): Promise<Schedule> {
+    await this.requireSchedule(id)
+    return this.db.updateSchedule(id, { key_columns: parseKeyColumns(keys) })
   }
 
   async updateCron(id: number, cron: string): Promise<Schedule> {
@@ -269,4 +276,16 @@ export class ScheduleService {
       )
     }
   }
+}
+
+/** Key columns as typed ("instance_id, _profile" or a list): trimmed, unique, at most 10; null when none. */
+export function parseKeyColumns(keys: string | readonly string[] | null | undefined): string[] | null {
+  const list = (typeof keys === 'string' ? keys.split(',') : (keys ?? []))
+    .map((k) => k.trim())
+    .filter(Boolean)
+  const unique = [...new Set(list)]
+  if (unique.length > 10 || unique.some((k) => k.length > 200)) {
+    throw new AppError('VALIDATION', 'Name at most 10 key columns of at most 200 characters each.')
+  }
+  return unique.length ? unique : null
 }
