@@ -288,3 +288,26 @@ COMMENT ON COLUMN stackql_inventory.inventory_changes.target_schema IS 'Schema o
 COMMENT ON COLUMN stackql_inventory.inventory_runs.rows_added IS 'Rows the run added (NULL for failed runs and runs before change history).';
 COMMENT ON COLUMN stackql_inventory.inventory_runs.rows_removed IS 'Rows the run removed (NULL for failed runs and runs before change history).';
 COMMENT ON COLUMN stackql_inventory.inventory_runs.rows_modified IS 'Rows the run modified (same key, other values changed).';
+
+-- history (delta write): the digest set of each keyed inventory table — per row a hash of its key,
+-- the key itself (the COPY text of the key columns) and a keyed 53-bit digest of what was written,
+-- so a run stages only the rows whose digest changed (src/db/digests.ts). Internal to the writer;
+-- rebuilt when missing.
+CREATE TABLE IF NOT EXISTS stackql_app.inventory_digest_sets (
+  target_schema text        NOT NULL,
+  target_table  text        NOT NULL,
+  seed          bigint      NOT NULL,
+  key_columns   text[]      NOT NULL,
+  row_count     bigint      NOT NULL,
+  verified_at   timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (target_schema, target_table)
+);
+CREATE TABLE IF NOT EXISTS stackql_app.inventory_digests (
+  target_schema text   NOT NULL,
+  target_table  text   NOT NULL,
+  key_hash      bigint NOT NULL,
+  slice         text   NOT NULL DEFAULT '',
+  row_key       text   NOT NULL,
+  digest        bigint NOT NULL,
+  PRIMARY KEY (target_schema, target_table, key_hash)
+);

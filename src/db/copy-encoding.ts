@@ -41,7 +41,7 @@ function toJson(value: unknown): string {
   return text.includes('\\u0000') ? text.replace(/(?<!\\)((?:\\\\)*)\\u0000/g, '$1') : text
 }
 
-function encodeValue(v: unknown, isText: boolean): string {
+export function encodeValue(v: unknown, isText: boolean): string {
   if (v === null || v === undefined) return '\\N'
   if (typeof v === 'string') return v === '' && !isText ? '\\N' : escapeCopy(v)
   if (typeof v === 'object') return escapeCopy(toJson(v))
@@ -50,6 +50,16 @@ function encodeValue(v: unknown, isText: boolean): string {
   return escapeCopy(String(v))
 }
 
+/** One row as a COPY text-format line (no newline): the values of `keys` in order, tab-separated. */
+export function encodeRow(row: Row, keys: readonly string[], isText: readonly boolean[]): string {
+  let line = encodeValue(row[keys[0]!], isText[0]!)
+  for (let i = 1; i < keys.length; i++) line += `\t${encodeValue(row[keys[i]!], isText[i]!)}`
+  return line
+}
+
+/** COPY text-format escaping of one field (also for fields the writer builds itself). */
+export { escapeCopy }
+
 export function* encodeRows(
   rows: readonly Row[],
   keys: readonly string[],
@@ -57,13 +67,10 @@ export function* encodeRows(
   batchRows: number,
 ): Generator<string> {
   const isText = keys.map((_, i) => textColumns.has(i))
-  const n = keys.length
   let chunk = ''
   let inChunk = 0
   for (const row of rows) {
-    let line = encodeValue(row[keys[0]!], isText[0]!)
-    for (let i = 1; i < n; i++) line += `\t${encodeValue(row[keys[i]!], isText[i]!)}`
-    chunk += `${line}\n`
+    chunk += `${encodeRow(row, keys, isText)}\n`
     if (++inChunk >= batchRows) {
       yield chunk
       chunk = ''

@@ -6,13 +6,15 @@
 //   1. lock_timeout / statement_timeout for this transaction, then a transaction-scoped advisory lock
 //      on the target (schema.table) serialises writers of the same table; writers of other tables of
 //      the schema do not wait (only the first creation of a schema takes a schema lock);
-//   2. `DELETE FROM` the table (MVCC: readers keep seeing the old rows and are never blocked),
-//      overlapped with the column-type inference in this process;
+//   2. one pass over the rows infers the column types (rows come from memory or a spooled file,
+//      see row-source.ts, so a large result is never held whole);
 //   3. the stored key -> column mapping is read and extended for new keys (saved in this transaction);
 //      the schema is created if missing, the table created on the first run, new columns added,
 //      columns whose values no longer fit widened WITHOUT a table rewrite (see widen());
 //      vanished columns are kept (NULL);
-//   4. the rows are streamed in with `COPY ... FROM STDIN` (text format), straight into the table;
+//   4. the rows are streamed in with `COPY ... FROM STDIN` (text format): straight into a new table,
+//      else only the difference is applied and change records are written (delta-write.ts, delta.ts;
+//      MVCC: readers keep seeing the old rows and are never blocked);
 //   5. `<table>_mv` is refreshed if it exists (CONCURRENTLY when it has a unique index);
 //   6. COMMIT — readers switch from the old snapshot to the new one at once.
 // A failure, a cancel (checked before COMMIT, also when there are no rows to copy), or the process
@@ -20,37 +22,24 @@
 // DELETE instead of TRUNCATE, and add-and-swap instead of ALTER COLUMN TYPE: both TRUNCATE and a
 // rewriting ALTER are not MVCC-safe (a REPEATABLE READ reader with an older snapshot would see an empty
 // table). Schema changes take an ACCESS EXCLUSIVE lock, so on such runs readers wait until COMMIT.
-import { Readable } from 'node:stream'
-import { pipeline } from 'node:stream/promises'
-import { AppError, isAppError } from '../errors.js'
-import type { Row } from '../models.js'
-import { applyDelta, createStage, STAGE_TABLE } from './changes.js'
+import { AppError } from '../errors.js'
 import { type ColumnMapEntry, mapColumns, readColumnMap } from './column-map.js'
 import type { Sql } from './connect.js'
-import { encodeRows } from './copy-encoding.js'
+import { writeRows } from './delta-write.js'
 import { assertIdentifierShape, assertTargetSchema } from './identifiers.js'
-import {
-  columnKind,
-  fitsExisting,
-  joinKinds,
-  keepsKind,
-  SQL_TYPE,
-  type ValueKind,
-  valueKindOf,
-  widenedType,
-} from './inventory-types.js'
+import { existingColumns, surveyRows } from './inventory-columns.js'
+import { columnKind, fitsExisting, SQL_TYPE, widenedType } from './inventory-types.js'
 import { widen } from './inventory-widen.js'
 import { refreshViewIfExists } from './materialised-views.js'
+import type { InventoryData } from './row-source.js'
+import { asWriteError, DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_STATEMENT_TIMEOUT_MS } from './write-errors.js'
+
+export type { InventoryData, RowSource } from './row-source.js'
+export { DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_STATEMENT_TIMEOUT_MS }
 
 export interface InventoryTarget {
   schema: string
   table: string
-}
-
-export interface InventoryData {
-  /** Result column names in order; keys found only in rows are appended. */
-  columns: readonly string[]
-  rows: readonly Row[]
 }
 
 export interface WriteOptions {
@@ -75,10 +64,6 @@ export interface WriteOptions {
   record?: { runId: number; scheduleId: number | null }
 }
 
-/** Defaults of INVENTORY_LOCK_TIMEOUT_MS / INVENTORY_STATEMENT_TIMEOUT_MS (src/config.ts). */
-export const DEFAULT_LOCK_TIMEOUT_MS = 30_000
-export const DEFAULT_STATEMENT_TIMEOUT_MS = 600_000
-
 export interface WriteResult {
   rowCount: number
   /** Every column of the table after the write, in table order, with its SQL type. */
@@ -97,8 +82,6 @@ export interface WriteResult {
 
 const LOCK_CLASS = 0x5354_4b57 // "STKW": one lock per target table
 const SCHEMA_LOCK_CLASS = 0x5354_4b53 // "STKS": only while a missing schema is created
-const CONNECTION_CODES =
-  /^(08|57P0|53300)|^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|CONNECT_TIMEOUT|CONNECTION_)/
 
 /** Replaces the contents of `target` with `data`. Throws AppError; the old data is kept on any failure. */
 export async function writeInventory(
@@ -129,9 +112,10 @@ export async function writeInventory(
       const storedMap = readColumnMap(tx, schema, table)
       storedMap.catch(() => {})
       await new Promise((r) => setImmediate(() => setImmediate(r)))
-      const { sourceNames, kinds } = inferColumns(data)
-      if (scope) checkScope(data, scope, sourceNames, kinds, where)
-      const missingKeys = (opts.keys ?? []).filter((k) => !sourceNames.includes(k))
+      const { sourceNames, kinds, rowCount } = await surveyRows(data, scope, where)
+      // An empty result names no columns: every row in scope is removed, whatever the keys.
+      const keys = rowCount === 0 ? [] : (opts.keys ?? [])
+      const missingKeys = keys.filter((k) => !sourceNames.includes(k))
       if (missingKeys.length > 0) {
         throw new AppError(
           'VALIDATION',
@@ -165,45 +149,31 @@ export async function writeInventory(
 
       const schemaChanged = !existing || widened.length > 0 || plan.some((c) => c.current === undefined)
       const finalColumns = schemaChanged ? (await existingColumns(tx, schema, table))! : existing
-      const textColumns = new Set<number>()
-      names.forEach((n, i) => {
-        if (finalColumns.get(n) === 'text') textColumns.add(i)
-      })
       const tableName = (key: string) => names[sourceNames.indexOf(key)]!
-      // A new table takes the rows straight away (a baseline: nothing to compare with); an existing
-      // one gets them in a stage table and only the difference is applied (src/db/changes.ts).
-      if (existing) await createStage(tx, schema, table)
-      const into = existing ? tx`${tx(STAGE_TABLE)}` : tx`${tx(schema)}.${tx(table)}`
-      let rowCount = 0
-      if (names.length > 0 && data.rows.length > 0) {
-        const copy = await tx`copy ${into} (${tx(names)}) from stdin`.writable()
-        const lines = Readable.from(encodeRows(data.rows, sourceNames, textColumns, opts.batchRows ?? 2000))
-        await pipeline(lines, copy, signal ? { signal } : {})
-        rowCount = data.rows.length
-      }
-      let changes: WriteResult['changes']
-      if (existing) {
-        const profileColumn = scope
-          ? tableName(scope.column)
-          : sourceNames.includes('_profile')
-            ? tableName('_profile')
-            : finalColumns.has('_profile')
-              ? '_profile'
-              : null
-        const counts = await applyDelta(tx, {
-          schema,
-          table,
-          columns: [...finalColumns.keys()],
-          keyColumns: (opts.keys ?? []).map(tableName),
-          scope: scope && { column: tableName(scope.column), values: scope.values },
-          profileColumn,
-          record: opts.record,
-          where,
-        })
-        changes = { ...counts, baseline: false }
-      } else {
-        changes = { added: rowCount, removed: 0, modified: 0, baseline: true }
-      }
+      const profileSource = scope ? scope.column : sourceNames.includes('_profile') ? '_profile' : null
+      const profileColumn = profileSource
+        ? tableName(profileSource)
+        : finalColumns.has('_profile')
+          ? '_profile'
+          : null
+      const changes = await writeRows(tx, {
+        schema,
+        table,
+        where,
+        data,
+        rowCount,
+        sourceNames,
+        names,
+        columns: finalColumns,
+        existing: existing !== null,
+        keys,
+        scope,
+        profileSource,
+        profileColumn,
+        record: opts.record,
+        batchRows: opts.batchRows ?? 2000,
+        signal,
+      })
       const refreshedView = await refreshViewIfExists(tx, schema, `${table}_mv`)
       // The last chance to keep the previous snapshot: a cancel that came in after the rows (or with
       // no rows to copy at all) must not commit.
@@ -231,109 +201,4 @@ async function ensureSchema(tx: Sql, schema: string): Promise<void> {
   if (await exists()) return
   await tx`select pg_advisory_xact_lock(${SCHEMA_LOCK_CLASS}, hashtext(${schema}))`
   if (!(await exists())) await tx`create schema ${tx(schema)}`
-}
-
-/**
- * One pass over the rows: the column list (declared first, then keys seen only in rows) and each
- * column's inference kind.
- */
-export function inferColumns(data: InventoryData): { sourceNames: string[]; kinds: (ValueKind | null)[] } {
-  const sourceNames = [...data.columns]
-  const index = new Map(sourceNames.map((c, i) => [c, i]))
-  const kinds: (ValueKind | null)[] = sourceNames.map(() => null)
-  for (const row of data.rows) {
-    for (const key in row) {
-      let i = index.get(key)
-      if (i === undefined) {
-        i = sourceNames.push(key) - 1
-        index.set(key, i)
-        kinds.push(null)
-      }
-      const k = kinds[i]!
-      const v = row[key]
-      if (k === null || !keepsKind(v, k)) kinds[i] = joinKinds(k, valueKindOf(v))
-    }
-  }
-  return { sourceNames, kinds }
-}
-
-/** The scope column joins the columns (as text when no row has a value); every row must be in the scope. */
-function checkScope(
-  data: InventoryData,
-  scope: NonNullable<WriteOptions['scope']>,
-  sourceNames: string[],
-  kinds: (ValueKind | null)[],
-  where: string,
-): void {
-  if (!sourceNames.includes(scope.column)) {
-    sourceNames.push(scope.column)
-    kinds.push(null)
-  }
-  const allowed = new Set(scope.values)
-  for (const row of data.rows) {
-    const v = row[scope.column]
-    if (v === null || v === undefined || !allowed.has(String(v))) {
-      throw new AppError(
-        'VALIDATION',
-        `A row for ${where} has ${scope.column} = ${v === null || v === undefined ? 'NULL' : JSON.stringify(String(v)).slice(0, 100)}, outside the slices being replaced (${scope.values.join(', ').slice(0, 200)}); nothing was written.`,
-      )
-    }
-  }
-}
-
-async function existingColumns(sql: Sql, schema: string, table: string): Promise<Map<string, string> | null> {
-  const [rel] = await sql<{ oid: string; relkind: string }[]>`
-    select c.oid::int8::text as oid, c.relkind from pg_class c join pg_namespace n on n.oid = c.relnamespace
-    where n.nspname = ${schema} and c.relname = ${table}`
-  if (!rel) return null
-  if (rel.relkind !== 'r' && rel.relkind !== 'p') {
-    throw new AppError(
-      'CONFLICT',
-      `${schema}.${table} exists but is not a table (relkind ${rel.relkind}); choose another target table.`,
-    )
-  }
-  const cols = await sql<{ name: string; type: string }[]>`
-    select attname as name, format_type(atttypid, atttypmod) as type from pg_attribute
-    where attrelid = ${rel.oid}::int8::oid and attnum > 0 and not attisdropped order by attnum`
-  return new Map(cols.map((c) => [c.name, c.type]))
-}
-
-function asWriteError(e: unknown, where: string, opts: WriteOptions): AppError {
-  if (opts.signal?.aborted) {
-    return new AppError(
-      'STACKQL_CANCELLED',
-      `The run was cancelled while writing ${where}; the previous data is kept.`,
-      { cause: e },
-    )
-  }
-  if (isAppError(e)) return e
-  const err = e as { code?: string; message?: string; detail?: string }
-  const code = String(err.code ?? '')
-  const summary = (err.message ?? String(e)).replace(/\s+/g, ' ').trim()
-  if (code === '55P03') {
-    return new AppError(
-      'CONFLICT',
-      `Writing ${where} waited longer than ${opts.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS} ms for a lock (another run writing the same table, or a long query on it holding up a column change). The previous data is kept; run it again later, or raise INVENTORY_LOCK_TIMEOUT_MS.`,
-      { cause: e },
-    )
-  }
-  if (code === '57014' && /statement timeout/i.test(summary)) {
-    return new AppError(
-      'DB_ERROR',
-      `Writing ${where} took longer than ${opts.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS} ms for one statement and was stopped. The previous data is kept; raise INVENTORY_STATEMENT_TIMEOUT_MS for very large results.`,
-      { cause: e },
-    )
-  }
-  if (CONNECTION_CODES.test(code)) {
-    return new AppError(
-      'DB_UNAVAILABLE',
-      `Lost the database while writing ${where} (${code}): ${summary}. The previous data is kept.`,
-      { cause: e },
-    )
-  }
-  return new AppError(
-    'DB_ERROR',
-    `Writing ${where} failed${code ? ` (${code})` : ''}: ${summary}. The previous data is kept.`,
-    { cause: e },
-  )
 }

@@ -1,0 +1,198 @@
+// The delta write's comparison (history): the run's rows are staged in a temporary table shaped like
+// the target and compared with the table's current rows (within the scope) by key — or by whole
+// content without keys. Only the difference is applied (delete removed, update modified, insert
+// added; unchanged rows are not touched) and one change record per added / removed / modified row is
+// written, all in the writer's transaction. With a digest set (digests.ts) only the rows whose digest
+// changed are staged and the stored keys the run no longer has are listed in a second temporary
+// table: the comparison then reads just those rows of the target.
+
+import type { PendingQuery, Row as PgRow } from 'postgres'
+import { AppError } from '../errors.js'
+import type { Sql } from './connect.js'
+
+type Fragment = PendingQuery<PgRow[]>
+export interface DeltaPlan {
+  schema: string
+  table: string
+  /** Every column of the table after this write's schema changes, in table order. */
+  columns: string[]
+  /** Table columns that identify a row; empty = the whole row is its identity. */
+  keyColumns: string[]
+  scope?: { column: string; values: string[] }
+  /** Table column holding the profile of a row (fan-out), or null. */
+  profileColumn: string | null
+  record?: { runId: number; scheduleId: number | null }
+  where: string
+  /** The stage holds only the rows that may differ and GONE_TABLE the keys that went (digests). */
+  narrowed: boolean
+}
+
+export interface ChangeCounts {
+  added: number
+  removed: number
+  modified: number
+}
+
+export const STAGE_TABLE = 'stackql_delta_new'
+export const GONE_TABLE = 'stackql_delta_gone'
+const DIFF_TABLE = 'stackql_delta_diff'
+
+/** A temporary table shaped like the target (dropped at COMMIT): the run's rows are copied in here. */
+export async function createStage(tx: Sql, schema: string, table: string): Promise<void> {
+  await tx`create temp table ${tx(STAGE_TABLE)} (like ${tx(schema)}.${tx(table)}) on commit drop`
+}
+
+/** A temporary table of the key columns (their types): the stored keys the run no longer has. */
+export async function createGone(tx: Sql, schema: string, table: string, keys: string[]): Promise<void> {
+  await tx`create temp table ${tx(GONE_TABLE)} on commit drop as
+    select ${tx(keys)} from ${tx(schema)}.${tx(table)} where false`
+}
+
+const list = (tx: Sql, parts: Fragment[], sep: string) =>
+  parts.reduce((acc, p, i) => tx`${acc}${i ? tx.unsafe(sep) : tx``}${p}`, tx``)
+
+export function nullKeysError(n: number, keys: string[], where: string): AppError {
+  return new AppError(
+    'VALIDATION',
+    `${n} row(s) for ${where} have no value in the key column(s) ${keys.join(', ')}; choose key columns every row has. The previous snapshot is kept.`,
+  )
+}
+
+export function duplicateKeysError(list: string, keys: string[], where: string): AppError {
+  return new AppError(
+    'VALIDATION',
+    `The key column(s) ${keys.join(', ')} are not unique in this run's rows for ${where}: ${list.slice(0, 600)}. Choose key columns that identify one row (add _profile for runs over several profiles). The previous snapshot is kept.`,
+  )
+}
+
+/**
+ * The authoritative key check on staged (or freshly copied) rows, typed as the table stores them:
+ * NULL or duplicated key values fail the write, naming up to 5 duplicated keys.
+ */
+export async function checkKeys(tx: Sql, rows: Fragment, keys: string[], where: string): Promise<void> {
+  if (keys.length === 0) return
+  const anyNull = list(
+    tx,
+    keys.map((k) => tx`n.${tx(k)} is null`),
+    ' or ',
+  )
+  const [nulls] = await tx<{ n: string }[]>`select count(*)::text as n from ${rows} n where ${anyNull}`
+  if (Number(nulls?.n) > 0) throw nullKeysError(Number(nulls?.n), keys, where)
+  const key = list(
+    tx,
+    keys.map((k) => tx`${k}::text, n.${tx(k)}`),
+    ', ',
+  )
+  const dups = await tx<{ key: unknown; n: string }[]>`
+    select jsonb_build_object(${key}) as key, count(*)::text as n from ${rows} n
+    group by 1 having count(*) > 1 order by 2 desc limit 5`
+  if (dups.length > 0) {
+    throw duplicateKeysError(
+      dups.map((d) => `${JSON.stringify(d.key)} (${d.n} rows)`).join(', '),
+      keys,
+      where,
+    )
+  }
+}
+
+/** The comparison: one row per added / removed / modified row, with both sides' ctid and document. */
+async function buildDiff(tx: Sql, plan: DeltaPlan): Promise<void> {
+  const target = tx`${tx(plan.schema)}.${tx(plan.table)}`
+  const stage = tx`${tx(STAGE_TABLE)}`
+  const conds: Fragment[] = []
+  if (plan.scope) conds.push(tx`t.${tx(plan.scope.column)}::text = any(${plan.scope.values}::text[])`)
+  const keys = plan.keyColumns
+  if (keys.length > 0) {
+    const cols = tx(keys)
+    if (plan.narrowed) {
+      conds.push(
+        tx`(${list(
+          tx,
+          keys.map((k) => tx`t.${tx(k)}`),
+          ', ',
+        )}) in (select ${cols} from ${stage} union all select ${cols} from ${tx(GONE_TABLE)})`,
+      )
+    }
+    const where = conds.length ? tx`where ${list(tx, conds, ' and ')}` : tx``
+    const side = (alias: string) =>
+      list(
+        tx,
+        keys.map((k, i) => tx`${tx.unsafe(alias)}.${tx(k)} as ${tx(`k_${i}`)}`),
+        ', ',
+      )
+    const on = list(
+      tx,
+      keys.map((_, i) => tx`o.${tx(`k_${i}`)} = n.${tx(`k_${i}`)}`),
+      ' and ',
+    )
+    const keyDoc = list(
+      tx,
+      keys.map((k, i) => tx`${k}::text, coalesce(n.${tx(`k_${i}`)}, o.${tx(`k_${i}`)})`),
+      ', ',
+    )
+    // jsonb equality ignores key order inside values, so a reordered object is not a modification.
+    await tx`create temp table ${tx(DIFF_TABLE)} on commit drop as
+      with o as (select t.ctid as c, to_jsonb(t) as doc, ${side('t')} from ${target} t ${where}),
+           n as (select s.ctid as c, to_jsonb(s) as doc, ${side('s')} from ${stage} s)
+      select case when o.c is null then 'added' when n.c is null then 'removed' else 'modified' end as kind,
+             o.c as oc, n.c as nc, jsonb_build_object(${keyDoc}) as k, o.doc as before, n.doc as after
+      from o full join n on ${on}
+      where o.c is null or n.c is null or o.doc <> n.doc`
+    return
+  }
+  const where = conds.length ? tx`where ${list(tx, conds, ' and ')}` : tx``
+  // Without keys the identity is the content itself, numbered so identical rows pair up one to one.
+  await tx`create temp table ${tx(DIFF_TABLE)} on commit drop as
+    with o as (select c, doc, row_number() over (partition by doc) as i
+               from (select t.ctid as c, to_jsonb(t) as doc from ${target} t ${where}) x),
+         n as (select c, doc, row_number() over (partition by doc) as i
+               from (select s.ctid as c, to_jsonb(s) as doc from ${stage} s) y)
+    select case when o.c is null then 'added' else 'removed' end as kind,
+           o.c as oc, n.c as nc, null::jsonb as k, o.doc as before, n.doc as after
+    from o full join n on o.doc = n.doc and o.i = n.i
+    where o.c is null or n.c is null`
+}
+
+/**
+ * Compares the staged rows with the table's rows in scope, applies the difference and writes the
+ * change records. Call inside the writer's transaction, under its lock, after the rows were staged
+ * and their keys checked (non-NULL, unique: the writer does it on the run's digests).
+ */
+export async function applyDelta(tx: Sql, plan: DeltaPlan): Promise<ChangeCounts> {
+  // Temporary tables have no statistics until analysed: without them the joins below plan badly.
+  await tx`analyze ${tx(STAGE_TABLE)}`
+  await buildDiff(tx, plan)
+  const target = tx`${tx(plan.schema)}.${tx(plan.table)}`
+  const counts: ChangeCounts = { added: 0, removed: 0, modified: 0 }
+  for (const r of await tx<{ kind: keyof ChangeCounts; n: string }[]>`
+    select kind, count(*)::text as n from ${tx(DIFF_TABLE)} group by kind`)
+    counts[r.kind] = Number(r.n)
+  if (counts.removed > 0)
+    await tx`delete from ${target} where ctid = any(array(select oc from ${tx(DIFF_TABLE)} where kind = 'removed'))`
+  if (counts.modified > 0) {
+    const set = list(
+      tx,
+      plan.columns.map((c) => tx`${tx(c)} = n.${tx(c)}`),
+      ', ',
+    )
+    await tx`update ${target} t set ${set} from ${tx(STAGE_TABLE)} n, ${tx(DIFF_TABLE)} d
+      where d.kind = 'modified' and t.ctid = d.oc and n.ctid = d.nc`
+  }
+  if (counts.added > 0) {
+    await tx`insert into ${target} (${tx(plan.columns)}) select ${tx(plan.columns)} from ${tx(STAGE_TABLE)}
+      where ctid = any(array(select nc from ${tx(DIFF_TABLE)} where kind = 'added'))`
+  }
+  if (plan.record && counts.added + counts.removed + counts.modified > 0) {
+    const { runId, scheduleId } = plan.record
+    await tx`insert into stackql_app.inventory_changes
+      (run_id, schedule_id, target_schema, target_table, change_kind, profile, row_key, changed_columns, before, after)
+      select ${runId}, ${scheduleId}, ${plan.schema}, ${plan.table}, d.kind,
+        coalesce(d.after, d.before) ->> ${plan.profileColumn}::text, d.k,
+        case when d.kind = 'modified' then array(
+          select u.c from unnest(${plan.columns}::text[]) with ordinality u(c, i)
+          where d.before -> u.c is distinct from d.after -> u.c order by u.i) end,
+        d.before, d.after
+      from ${tx(DIFF_TABLE)} d`
+  }
+  return counts
+}

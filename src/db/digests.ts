@@ -1,0 +1,172 @@
+// The digest set of a keyed inventory table (stackql_app.inventory_digests / inventory_digest_sets):
+// for every row the writer wrote, a hash of its key, the key itself (the COPY text of its key columns,
+// to delete it later) and the digest of its COPY line (row-digest.ts). The delta write reads the
+// (key hash, digest) pairs, compares them with the run's in this process and stages only the rows
+// whose digest changed. Maintained in the write's own transaction.
+import { randomBytes } from 'node:crypto'
+import { Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import type { Sql } from './connect.js'
+
+export interface DigestSet {
+  /** 64-bit seed (text) of this table's digests. */
+  seed: string
+  keyColumns: string[]
+  /** Rows the table held after the write that stored the set (a mismatch = the table changed since). */
+  rowCount: number
+  verifiedAt: Date
+}
+
+/** One row's entry: key hash, slice (profile or ''), key (COPY text), digest. */
+export interface DigestEntry {
+  keyHash: number
+  slice: string
+  rowKey: string
+  digest: number
+}
+
+/** A full comparison at least this often, whatever the digests say (row-digest.ts). */
+export const DIGEST_VERIFY_MS = 24 * 60 * 60 * 1000
+
+const CHANGED_DIGESTS = 'stackql_delta_digests'
+
+export async function readDigestSet(tx: Sql, schema: string, table: string): Promise<DigestSet | null> {
+  const [row] = await tx<{ seed: string; key_columns: string[]; row_count: string; verified_at: Date }[]>`
+    select seed::text as seed, key_columns, row_count::text as row_count, verified_at
+    from stackql_app.inventory_digest_sets where target_schema = ${schema} and target_table = ${table}`
+  if (!row) return null
+  return {
+    seed: row.seed,
+    keyColumns: row.key_columns,
+    rowCount: Number(row.row_count),
+    verifiedAt: row.verified_at,
+  }
+}
+
+/** A new random seed (a table's first digest set, or one rebuilt with other key columns). */
+export function newSeed(): string {
+  return randomBytes(8).readBigInt64BE().toString()
+}
+
+function scopeFilter(tx: Sql, slices: string[] | undefined) {
+  return slices ? tx`and slice = any(${slices}::text[])` : tx``
+}
+
+/** The stored key hash -> digest pairs (of the slices in scope), streamed out with COPY. */
+export async function loadDigests(
+  tx: Sql,
+  schema: string,
+  table: string,
+  slices: string[] | undefined,
+): Promise<Map<number, number>> {
+  const out = new Map<number, number>()
+  // A cursor, not COPY TO: postgres.js can leave the connection paused after a large COPY TO stream.
+  const rows = tx<{ k: string; d: string }[]>`
+    select key_hash as k, digest as d from stackql_app.inventory_digests
+    where target_schema = ${schema} and target_table = ${table} ${scopeFilter(tx, slices)}`.cursor(20_000)
+  for await (const batch of rows) for (const r of batch) out.set(Number(r.k), Number(r.d))
+  return out
+}
+
+/** The stored keys (COPY text of the key columns) of these key hashes. */
+export async function storedKeys(
+  tx: Sql,
+  schema: string,
+  table: string,
+  hashes: number[],
+): Promise<string[]> {
+  if (hashes.length === 0) return []
+  const rows = await tx<{ row_key: string }[]>`
+    select row_key from stackql_app.inventory_digests
+    where target_schema = ${schema} and target_table = ${table} and key_hash = any(${hashes}::bigint[])`
+  return rows.map((r) => r.row_key)
+}
+
+const entryLine = (e: DigestEntry) =>
+  `${e.keyHash}\t${copyText(e.slice)}\t${copyText(e.rowKey)}\t${e.digest}\n`
+
+/** COPY text escaping for a field that may itself hold tabs (a key of several columns). */
+function copyText(s: string): string {
+  return /[\\\n\r\t]/.test(s)
+    ? s.replace(/[\\\n\r\t]/g, (c) => ({ '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' })[c]!)
+    : s
+}
+
+/** After a delta: the gone rows' entries are deleted, the changed and added rows' replace the stored ones. */
+export async function applyDigestDelta(
+  tx: Sql,
+  schema: string,
+  table: string,
+  gone: number[],
+  changed: DigestEntry[],
+): Promise<void> {
+  if (gone.length > 0) {
+    await tx`delete from stackql_app.inventory_digests
+      where target_schema = ${schema} and target_table = ${table} and key_hash = any(${gone}::bigint[])`
+  }
+  if (changed.length === 0) return
+  await tx`create temp table ${tx(CHANGED_DIGESTS)} (key_hash bigint, slice text, row_key text, digest bigint) on commit drop`
+  await pipeline(
+    Readable.from([changed.map(entryLine).join('')]),
+    await tx`copy ${tx(CHANGED_DIGESTS)} from stdin`.writable(),
+  )
+  await tx`insert into stackql_app.inventory_digests (target_schema, target_table, key_hash, slice, row_key, digest)
+    select ${schema}, ${table}, key_hash, slice, row_key, digest from ${tx(CHANGED_DIGESTS)}
+    on conflict (target_schema, target_table, key_hash)
+    do update set slice = excluded.slice, row_key = excluded.row_key, digest = excluded.digest`
+}
+
+/**
+ * After a full write: the stored entries (all, or those of the slices in scope) are replaced by the
+ * run's, streamed in with COPY.
+ */
+export async function replaceDigests(
+  tx: Sql,
+  schema: string,
+  table: string,
+  slices: string[] | undefined,
+  entries: AsyncIterable<DigestEntry[]>,
+  signal?: AbortSignal,
+): Promise<void> {
+  await tx`delete from stackql_app.inventory_digests
+    where target_schema = ${schema} and target_table = ${table} ${scopeFilter(tx, slices)}`
+  async function* lines() {
+    for await (const batch of entries) yield batch.map(entryLine).join('')
+  }
+  // The COPY goes through a temporary table: COPY cannot fill the schema and table columns itself.
+  await tx`create temp table ${tx(CHANGED_DIGESTS)} (key_hash bigint, slice text, row_key text, digest bigint) on commit drop`
+  await pipeline(
+    Readable.from(lines()),
+    await tx`copy ${tx(CHANGED_DIGESTS)} from stdin`.writable(),
+    signal ? { signal } : {},
+  )
+  await tx`insert into stackql_app.inventory_digests (target_schema, target_table, key_hash, slice, row_key, digest)
+    select ${schema}, ${table}, key_hash, slice, row_key, digest from ${tx(CHANGED_DIGESTS)}`
+}
+
+/** Records the set's seed, keys and the table's row count after this write. */
+export async function saveDigestSet(
+  tx: Sql,
+  schema: string,
+  table: string,
+  set: { seed: string; keyColumns: string[]; verified: boolean },
+): Promise<void> {
+  await tx`insert into stackql_app.inventory_digest_sets (target_schema, target_table, seed, key_columns, row_count, verified_at)
+    values (${schema}, ${table}, ${set.seed}::bigint, ${set.keyColumns}::text[],
+      (select count(*) from ${tx(schema)}.${tx(table)}), now())
+    on conflict (target_schema, target_table) do update set seed = excluded.seed, key_columns = excluded.key_columns,
+      row_count = excluded.row_count,
+      verified_at = case when ${set.verified} then excluded.verified_at else stackql_app.inventory_digest_sets.verified_at end`
+}
+
+/** The table has no (usable) digest set any more: the next keyed write compares every row. */
+export async function dropDigests(tx: Sql, schema: string, table: string): Promise<void> {
+  await tx`delete from stackql_app.inventory_digests where target_schema = ${schema} and target_table = ${table}`
+  await tx`delete from stackql_app.inventory_digest_sets where target_schema = ${schema} and target_table = ${table}`
+}
+
+/** The current row count of the target (is the stored set still about this table's rows?). */
+export async function tableRowCount(tx: Sql, schema: string, table: string): Promise<number> {
+  const [r] = await tx<{ n: string }[]>`select count(*)::text as n from ${tx(schema)}.${tx(table)}`
+  return Number(r!.n)
+}

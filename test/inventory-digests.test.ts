@@ -1,0 +1,186 @@
+// The delta write's digest set: a keyed table's later runs stage only the rows whose digest changed,
+// and every way the set can be out of date falls back to comparing every row.
+import t from 'tap'
+import type { Sql } from '../src/db/connect.js'
+import { writeInventory } from '../src/db/inventory-writer.js'
+import type { Row } from '../src/models.js'
+import { testDb } from './helpers/db.js'
+
+const S = 'stackql_inventory'
+const target = { schema: S, table: 'fleet' }
+const cols = ['id', 'size', 'tags']
+const keys = ['id']
+
+const fleet = (n: number, from = 0): Row[] =>
+  Array.from({ length: n }, (_, i) => ({
+    id: `r-${from + i}`,
+    size: 'small',
+    tags: { env: 'dev', n: from + i },
+  }))
+
+const write = (
+  sql: Sql,
+  rows: Row[],
+  runId: number,
+  opts: { keys?: string[]; scope?: { column: string; values: string[] } } = {},
+) =>
+  writeInventory(
+    sql,
+    target,
+    { columns: Object.keys(rows[0] ?? { id: 1 }), rows },
+    {
+      keys,
+      record: { runId, scheduleId: null },
+      ...opts,
+    },
+  )
+
+const records = async (sql: Sql, runId: number) =>
+  (
+    await sql<{ change_kind: string; row_key: { id: string } | null; changed_columns: string[] | null }[]>`
+      select change_kind, row_key, changed_columns from stackql_app.inventory_changes
+      where run_id = ${runId} order by change_kind, row_key::text`
+  ).map(
+    (r) =>
+      `${r.change_kind} ${r.row_key?.id ?? '-'}${r.changed_columns ? ` [${r.changed_columns.join(',')}]` : ''}`,
+  )
+
+const xmins = async (sql: Sql) =>
+  new Map(
+    (await sql<{ id: string; x: string }[]>`select id, xmin::text as x from ${sql(S)}.fleet`).map((r) => [
+      r.id,
+      r.x,
+    ]),
+  )
+
+const digestCount = async (sql: Sql) =>
+  Number(
+    (
+      await sql<{ n: string }[]>`select count(*)::text as n from stackql_app.inventory_digests
+        where target_schema = ${S} and target_table = 'fleet'`
+    )[0]!.n,
+  )
+
+t.test(
+  'a keyed run with little churn records and applies exactly the difference; unchanged rows keep their version',
+  async (t) => {
+    const { sql } = await testDb(t)
+    await write(sql, fleet(200), 1)
+    t.equal(await digestCount(sql), 200, 'the first keyed run stores a digest per row')
+    const before = await xmins(sql)
+    const rows = fleet(200).filter((r) => r.id !== 'r-7')
+    rows[3] = { ...rows[3]!, size: 'large' }
+    rows[50] = { ...rows[50]!, tags: { n: 51, env: 'dev' } } // same object, other key order
+    rows.push(...fleet(1, 900))
+    const w = await write(sql, rows, 2)
+    t.same(w.changes, { added: 1, removed: 1, modified: 1, baseline: false })
+    t.same(await records(sql, 2), ['added r-900', 'modified r-3 [size]', 'removed r-7'])
+    const after = await xmins(sql)
+    const rewritten = [...after].filter(([id, x]) => before.get(id) !== x).map(([id]) => id)
+    t.same(rewritten.sort(), ['r-3', 'r-900'], 'only the modified and the added row were written')
+    t.equal(await digestCount(sql), 200, 'the digests follow the table')
+    const again = await write(sql, rows, 3)
+    t.same(
+      again.changes,
+      { added: 0, removed: 0, modified: 0, baseline: false },
+      'an identical run changes nothing',
+    )
+  },
+)
+
+t.test('a hand edit that keeps the row count is repaired by the daily full comparison', async (t) => {
+  const { sql } = await testDb(t)
+  await write(sql, fleet(100), 1)
+  await sql`update ${sql(S)}.fleet set size = 'tampered' where id = 'r-5'`
+  const quick = await write(sql, fleet(100), 2)
+  t.same(quick.changes?.modified, 0, 'within the day the digests stand for the rows the writer wrote')
+  await sql`update stackql_app.inventory_digest_sets set verified_at = now() - interval '25 hours'`
+  const full = await write(sql, fleet(100), 3)
+  t.same(full.changes, { added: 0, removed: 0, modified: 1, baseline: false })
+  t.same(await records(sql, 3), ['modified r-5 [size]'])
+  const [row] = await sql<{ size: string }[]>`select size from ${sql(S)}.fleet where id = 'r-5'`
+  t.equal(row?.size, 'small', 'the row is what the run read')
+})
+
+t.test('a table whose row count no longer matches its digests is compared in full', async (t) => {
+  const { sql } = await testDb(t)
+  await write(sql, fleet(100), 1)
+  await sql`delete from ${sql(S)}.fleet where id in ('r-1', 'r-2')`
+  const w = await write(sql, fleet(100), 2)
+  t.same(w.changes, { added: 2, removed: 0, modified: 0, baseline: false })
+  t.same(await records(sql, 2), ['added r-1', 'added r-2'])
+})
+
+t.test('changed key columns rebuild the digest set under the new keys', async (t) => {
+  const { sql } = await testDb(t)
+  const rows = fleet(100).map((r, i) => ({ ...r, serial: `s-${i}` }))
+  await write(sql, rows, 1)
+  const moved = rows.map((r, i) => (i === 4 ? { ...r, size: 'large' } : r))
+  const w = await write(sql, moved, 2, { keys: ['serial'] })
+  t.same(w.changes, { added: 0, removed: 0, modified: 1, baseline: false })
+  const [set] = await sql<
+    { key_columns: string[] }[]
+  >`select key_columns from stackql_app.inventory_digest_sets`
+  t.same(set?.key_columns, ['serial'])
+  const next = await write(
+    sql,
+    moved.filter((r) => r.serial !== 's-9'),
+    3,
+    { keys: ['serial'] },
+  )
+  t.same(next.changes, { added: 0, removed: 1, modified: 0, baseline: false })
+})
+
+t.test(
+  'duplicated and NULL keys fail on the digest path too, naming the keys, and keep the snapshot',
+  async (t) => {
+    const { sql } = await testDb(t)
+    await write(sql, fleet(100), 1)
+    const dup = [...fleet(100), { id: 'r-3', size: 'huge', tags: null }]
+    await t.rejects(write(sql, dup, 2), /not unique in this run's rows .*"id": ?"r-3".*\(2 rows\)/)
+    const nulls = [...fleet(99), { id: null, size: 'x', tags: null }]
+    await t.rejects(write(sql, nulls, 3), /1 row\(s\) .* have no value in the key column\(s\) id/)
+    t.equal(Number((await sql`select count(*) as n from ${sql(S)}.fleet`)[0]!.n), 100)
+    t.same(await records(sql, 2), [])
+    t.equal(await digestCount(sql), 100, 'the digests are those of the kept snapshot')
+    const ok = await write(sql, fleet(100), 4)
+    t.same(ok.changes, { added: 0, removed: 0, modified: 0, baseline: false })
+  },
+)
+
+t.test(
+  'fan-out slices: a partial run narrows within its slice and leaves the other slice and its digests alone',
+  async (t) => {
+    const { sql } = await testDb(t)
+    const tagged = (profile: string, n: number): Row[] =>
+      fleet(n).map((r) => ({ ...r, id: `${profile}-${r.id}`, _profile: profile }))
+    await write(sql, [...tagged('prod', 60), ...tagged('dev', 60)], 1)
+    const prod = tagged('prod', 60)
+    prod[0] = { ...prod[0]!, size: 'large' }
+    const w = await write(sql, prod.slice(0, 59), 2, { scope: { column: '_profile', values: ['prod'] } })
+    t.same(w.changes, { added: 0, removed: 1, modified: 1, baseline: false })
+    t.same(await records(sql, 2), ['modified prod-r-0 [size]', 'removed prod-r-59'])
+    const counts = await sql<{ slice: string; n: string }[]>`
+    select slice, count(*)::text as n from stackql_app.inventory_digests group by slice order by slice`
+    t.same(
+      counts.map((c) => [c.slice, Number(c.n)]),
+      [
+        ['dev', 60],
+        ['prod', 59],
+      ],
+    )
+    const full = await write(sql, [...prod.slice(0, 59), ...tagged('dev', 60)], 3)
+    t.same(full.changes, { added: 0, removed: 0, modified: 0, baseline: false })
+  },
+)
+
+t.test('a write without keys drops the digest set; keys later start a new one', async (t) => {
+  const { sql } = await testDb(t)
+  await write(sql, fleet(50), 1)
+  await write(sql, fleet(50), 2, { keys: [] })
+  t.equal(await digestCount(sql), 0)
+  t.equal((await sql`select 1 from stackql_app.inventory_digest_sets`).length, 0)
+  const w = await write(sql, fleet(51), 3)
+  t.same(w.changes, { added: 1, removed: 0, modified: 0, baseline: false })
+  t.equal(await digestCount(sql), 51)
+})
