@@ -91,7 +91,9 @@ async function snapshot(): Promise<string> {
     select (select json_agg(q order by id) from stackql_app.queries q) as q,
            (select json_agg(s order by id) from stackql_app.schedules s) as s,
            (select json_agg(p order by id) from stackql_app.provider_config p) as p,
-           (select json_agg(r order by principal) from stackql_app.profile_permissions r) as r`
+           (select json_agg(r order by principal) from stackql_app.profile_permissions r) as r,
+           (select json_agg(v order by id) from stackql_app.profile_variables v) as v,
+           (select json_agg(u order by id) from stackql_app.runs u) as u`
   return JSON.stringify(row)
 }
 

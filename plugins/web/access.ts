@@ -101,6 +101,7 @@ export default fp(
       const { access } = req
       if (!access.profiles.loaded) {
         const rows = hasRole(access.role, 'admin') ? [] : await audit.profileRestrictions()
+        if (rows.some((r) => /^group:/i.test(r.principal))) await req.loadGroups()
         access.profiles = new ProfileGate(rows, req.user, req.groups, access.role)
       }
       return access.profiles
@@ -204,7 +205,9 @@ export default fp(
         if (!rule.statement && uses.length) details = { ...details, profiles: uses.map(label) }
         const [refusedUse] = gate.refused(uses)
         if (refusedUse) {
-          const refused = await deny(req, rule, profileRefusal(refusedUse, rule.what), {
+          // Groups that could not be read count as none (fail closed): the message says why.
+          const why = req.groupsProblem ? ` (${req.groupsProblem})` : ''
+          const refused = await deny(req, rule, `${profileRefusal(refusedUse, rule.what)}${why}`, {
             ...details,
             refused_profiles: gate.refused(uses).map(label),
           })
