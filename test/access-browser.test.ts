@@ -133,6 +133,16 @@ t.test('viewer, editor and admin each see and may do what their role allows', { 
         false,
         'no Delete on mappings',
       )
+      t.equal(await page.locator('.variable-form').first().isVisible(), false, 'no variable form')
+      t.ok(
+        await page.getByText('restricted: not yours to use').isVisible(),
+        'github/prod shows it is restricted instead of its Test buttons',
+      )
+      t.equal(await page.getByRole('button', { name: 'Test profile github/prod' }).count(), 0)
+      await page.screenshot({
+        path: 'test-artifacts/screenshots/access-viewer-providers.png',
+        fullPage: true,
+      })
       t.equal(await page.locator('a[href="/audit"]').count(), 0, 'no Audit entry in the navigation')
     },
   )
