@@ -69,9 +69,26 @@ t.test('the IDE refuses a mutation unless ALLOW_MUTATIONS=true and the user is a
     t.match(res.body, /id="results"/, 'the answer replaces the results area')
     t.match(res.body, /ALLOW_MUTATIONS=true/)
   }
+  const hidden = [
+    '/* SELECT */ DeLeTe FROM aws.ec2.instances WHERE region = 1',
+    'WITH x AS (SELECT 1) DELETE FROM aws.ec2.instances WHERE region = 1',
+    "SELECT 1;\n-- harmless\nexec aws.ec2.instances.stop @region = 'x'",
+    'select 1 ;; InSeRt into aws.s3.buckets (region) select 1',
+  ]
+  for (const text of hidden) {
+    const res = await session.htmx('POST', '/run', { query_text: text }, ADMIN)
+    t.equal(res.statusCode, 403, `over HTTP too: ${JSON.stringify(text)}`)
+  }
   const denied =
-    await sql`select user_email, details from stackql_app.audit where action = 'query.run' and outcome = 'denied'`
-  t.equal(denied.length, 3, 'each refused attempt is audited')
+    await sql`select user_email, details from stackql_app.audit where action = 'query.run' and outcome = 'denied' order by id`
+  t.equal(denied.length, 3 + hidden.length, 'each refused attempt is audited')
+  t.equal(
+    (
+      await sql`select count(*)::int as n from stackql_app.audit where action = 'query.run' and outcome <> 'denied'`
+    )[0]!.n,
+    0,
+    'none of them ran',
+  )
   t.equal(denied[0]!.details.statement_kind, 'INSERT')
 })
 

@@ -2,6 +2,7 @@
 // viewer runs a SELECT but sees no Save and no mapping form, and is refused when posting a mapping
 // directly; the editor schedules but cannot touch mappings; the admin sees all of it on the Audit page.
 import t from 'tap'
+import { ProfilePermissionStore } from '../src/db/audit.js'
 import { hasChromium, startBrowserApp } from './helpers/browser.js'
 import { addTemplateJob, startDatabricksStandin } from './standins/databricks/index.js'
 
@@ -35,6 +36,17 @@ t.test('viewer, editor and admin each see and may do what their role allows', { 
     { provider: 'github', env_var_name: 'GITHUB_TOKEN', secret_scope: 'team', secret_key: 'gh' },
     ADMIN,
   )
+  await app.db.saveProviderConfig(
+    {
+      provider: 'github',
+      profile: 'prod',
+      env_var_name: 'GITHUB_TOKEN',
+      secret_scope: 'team',
+      secret_key: 'gh',
+    },
+    ADMIN,
+  )
+  await new ProfilePermissionStore(app.db).add('github', 'prod', EDITOR, ADMIN)
   const query = await app.db.saveQuery(
     { name: 'GitHub repos', description: '', query_text: SELECT_REPOS, provider: 'github' },
     ADMIN,
@@ -49,16 +61,23 @@ t.test('viewer, editor and admin each see and may do what their role allows', { 
     page.setDefaultTimeout(15_000)
     return page
   }
-  const postMapping = (page: Awaited<ReturnType<typeof as>>) =>
+  /** A form POST from inside the page (its CSRF token), as a user bypassing the hidden controls. */
+  const post = (page: Awaited<ReturnType<typeof as>>, path: string, form: string) =>
     page.evaluate<{ status: number; body: string }>(`(async () => {
       const token = document.querySelector('meta[name="csrf-token"]').getAttribute('content')
-      const res = await fetch('/providers', {
+      const res = await fetch(${JSON.stringify(path)}, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-csrf-token': token, accept: 'application/json' },
-        body: 'provider=github&env_var_name=GITHUB_TOKEN&secret_scope=stackql-inventory&secret_key=gh',
+        body: ${JSON.stringify(form)},
       })
       return { status: res.status, body: await res.text() }
     })()`)
+  const postMapping = (page: Awaited<ReturnType<typeof as>>) =>
+    post(
+      page,
+      '/providers',
+      'provider=github&env_var_name=GITHUB_TOKEN&secret_scope=stackql-inventory&secret_key=gh',
+    )
 
   await t.test(
     'the viewer runs a SELECT, sees no Save and no mapping form, and is refused a mapping',
@@ -71,6 +90,29 @@ t.test('viewer, editor and admin each see and may do what their role allows', { 
       await page.locator('#results tbody tr').first().waitFor()
       t.ok((await page.locator('#results tbody tr').count()) > 0, 'the SELECT returned rows')
       t.equal(await page.locator('#save-query').isVisible(), false, 'no Save Query button')
+      const save = await post(
+        page,
+        '/queries',
+        `name=mine&provider=github&query_text=${encodeURIComponent(SELECT_REPOS)}`,
+      )
+      t.equal(save.status, 403, 'saving directly is refused')
+      t.match(save.body, /You need the editor role to save queries; your role is viewer/)
+      t.equal((await app.db.getQueries()).length, 1, 'no query was saved')
+      const picker = page.locator('#profile-github')
+      await picker.waitFor()
+      t.same(
+        await picker.locator('option').evaluateAll((os) => os.map((o) => o.getAttribute('value'))),
+        ['github/default'],
+        'the IDE profile picker does not offer the restricted github/prod',
+      )
+      await page.screenshot({ path: 'test-artifacts/screenshots/access-viewer-ide.png' })
+      const restricted = await post(
+        page,
+        '/run',
+        `query_text=${encodeURIComponent(SELECT_REPOS)}&profile=github/prod`,
+      )
+      t.equal(restricted.status, 403, 'running with it directly is refused')
+      t.match(restricted.body, /Profile github\/prod is restricted/)
       t.equal(
         await page.locator('#saved-queries .delete-query').first().isVisible(),
         false,
@@ -85,12 +127,22 @@ t.test('viewer, editor and admin each see and may do what their role allows', { 
       const direct = await postMapping(page)
       t.equal(direct.status, 403)
       t.match(direct.body, /You need the admin role to add provider mappings; your role is viewer/)
-      t.equal((await app.db.getProviderConfig()).length, 1, 'no mapping was saved')
+      t.equal((await app.db.getProviderConfig()).length, 2, 'no mapping was saved')
       t.equal(
         await page.locator('#provider-mappings .danger').first().isVisible(),
         false,
         'no Delete on mappings',
       )
+      t.equal(await page.locator('.variable-form').first().isVisible(), false, 'no variable form')
+      t.ok(
+        await page.getByText('restricted: not yours to use').isVisible(),
+        'github/prod shows it is restricted instead of its Test buttons',
+      )
+      t.equal(await page.getByRole('button', { name: 'Test profile github/prod' }).count(), 0)
+      await page.screenshot({
+        path: 'test-artifacts/screenshots/access-viewer-providers.png',
+        fullPage: true,
+      })
       t.equal(await page.locator('a[href="/audit"]').count(), 0, 'no Audit entry in the navigation')
     },
   )
@@ -102,6 +154,14 @@ t.test('viewer, editor and admin each see and may do what their role allows', { 
     await page.selectOption('#new-schedule-query', String(query.id))
     await page.fill('#new-schedule-cron', '0 6 * * *')
     await page.fill('#new-schedule-table', 'github_repos')
+    t.same(
+      await page
+        .locator('#new-schedule-profiles option')
+        .evaluateAll((os) => os.map((o) => o.getAttribute('value'))),
+      ['github/*', 'github/default', 'github/prod'],
+      'the editor is listed on github/prod: the dialog offers it',
+    )
+    await page.selectOption('#new-schedule-profiles', 'github/default')
     await page.getByRole('button', { name: 'Create schedule' }).click()
     const row = page.locator('tr.schedule-row', { hasText: 'stackql_inventory.github_repos' })
     await row.waitFor()
@@ -114,9 +174,19 @@ t.test('viewer, editor and admin each see and may do what their role allows', { 
       false,
       'no Add Mapping button',
     )
+    t.equal(
+      await page.locator('#provider-mappings .danger').first().isVisible(),
+      false,
+      'no Delete on mappings',
+    )
+    t.ok(
+      await page.getByRole('button', { name: 'Test profile github/prod' }).isVisible(),
+      'the editor is listed on github/prod: its Test is offered',
+    )
     const direct = await postMapping(page)
     t.equal(direct.status, 403)
     t.match(direct.body, /your role is editor/)
+    t.equal((await app.db.getProviderConfig()).length, 2, 'no mapping was saved')
   })
 
   await t.test('the admin sees the audit trail of all of it', async (t) => {
@@ -136,13 +206,15 @@ t.test('viewer, editor and admin each see and may do what their role allows', { 
       `${VIEWER} mapping.create denied`,
       `${EDITOR} schedule.create ok`,
       `${EDITOR} mapping.create denied`,
+      `${VIEWER} query.save denied`,
+      `${VIEWER} query.run denied`,
     ]) {
       t.ok(seen.includes(want), `the audit shows: ${want}`)
     }
     await page.selectOption('select[name="outcome"]', 'denied')
     await page.getByRole('button', { name: 'Filter' }).click()
     await page.locator('tr.audit-row[data-outcome="ok"]').first().waitFor({ state: 'detached' })
-    t.equal(await page.locator('tr.audit-row').count(), 2, 'filtered to the two denied attempts')
+    t.equal(await page.locator('tr.audit-row').count(), 4, 'filtered to the four denied attempts')
     await page.goto(`${baseUrl}/audit`)
     await page.screenshot({ path: 'test-artifacts/screenshots/audit-page.png', fullPage: true })
   })

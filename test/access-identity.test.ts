@@ -162,3 +162,96 @@ t.test('local development (no admins configured) shows the access-off banner on 
     t.match(res.body, /<strong>Access control is off.<\/strong>/, `${page} says access control is off`)
   }
 })
+
+t.test('in the app: a SCIM failure fails closed to the default role and the page says why', async (t) => {
+  const { session } = await buildTestApp(t, {
+    env: {
+      APP_ADMINS: 'group:Platform Admins',
+      DATABRICKS_HOST: workspace.url,
+      DATABRICKS_TOKEN: 'dapi-app',
+    },
+  })
+  workspace.faults.add({ method: 'GET', path: '/api/2.0/preview/scim/v2/Me', status: 500 })
+  t.teardown(() => workspace.faults.clear())
+  const res = await session.get('/', {
+    'x-forwarded-email': 'ana@example.com',
+    'x-forwarded-access-token': 'user-token-ana',
+  })
+  t.match(res.body, /class="role-badge" title="Your role">viewer</, 'an admin by group is only a viewer now')
+  t.match(res.body, /id="access-banner"[\s\S]*Your group membership could not be read[\s\S]*HTTP 500/)
+  const save = await session.htmx(
+    'POST',
+    '/queries',
+    { name: 'x', query_text: 'SELECT 1', provider: 'aws' },
+    { 'x-forwarded-email': 'ana@example.com', 'x-forwarded-access-token': 'user-token-ana' },
+  )
+  t.equal(save.statusCode, 403, 'and is refused what a viewer may not do')
+})
+
+t.test('in the app: group names with spaces and unicode match however APP_EDITORS spells them', async (t) => {
+  workspace.state.userTokens.set('user-token-cy', {
+    id: '44',
+    userName: 'cy@example.com',
+    groups: ['Ingénieurs données', '数据 团队'],
+  })
+  const { session } = await buildTestApp(t, {
+    env: {
+      APP_ADMINS: 'root@example.com',
+      // Decomposed é (e + U+0301), other case, spaces around: still the SCIM group "Ingénieurs données".
+      APP_EDITORS: 'group:  INGE\u0301NIEURS DONNÉES ',
+      DATABRICKS_HOST: workspace.url,
+      DATABRICKS_TOKEN: 'dapi-app',
+    },
+  })
+  const res = await session.get('/', {
+    'x-forwarded-email': 'cy@example.com',
+    'x-forwarded-access-token': 'user-token-cy',
+  })
+  t.match(res.body, /class="role-badge" title="Your role">editor</)
+})
+
+t.test(
+  'a profile restricted to a group is usable by its members even when roles name only e-mails',
+  async (t) => {
+    workspace.state.userTokens.set('user-token-di', {
+      id: '45',
+      userName: 'di@example.com',
+      groups: ['Équipe Sécurité Prod'],
+    })
+    const { session } = await buildTestApp(t, {
+      env: { APP_ADMINS: 'root@example.com', DATABRICKS_HOST: workspace.url, DATABRICKS_TOKEN: 'dapi-app' },
+    })
+    const root = { 'x-forwarded-email': 'root@example.com' }
+    const added = await session.htmx(
+      'POST',
+      '/access/profiles',
+      { provider: 'aws', profile: 'prod', principal: 'group:équipe sécurité prod' },
+      root,
+    )
+    t.equal(added.statusCode, 200)
+    const run = (headers: Record<string, string>) =>
+      session.htmx(
+        'POST',
+        '/run',
+        { query_text: "SELECT * FROM aws.ec2.instances WHERE region = 'us-east-1'", profile: 'aws/prod' },
+        headers,
+      )
+    const member = await run({
+      'x-forwarded-email': 'di@example.com',
+      'x-forwarded-access-token': 'user-token-di',
+    })
+    t.not(member.statusCode, 403, 'a member of the group may use the profile')
+    const forged = await run({ 'x-forwarded-email': 'di@example.com', 'x-forwarded-access-token': 'forged' })
+    t.ok(forged.statusCode !== 403, 'the cached membership of this user still holds for the cache time')
+    const eve = await run({
+      'x-forwarded-email': 'eve@example.com',
+      'x-forwarded-access-token': 'forged-by-eve',
+    })
+    t.equal(eve.statusCode, 403, 'a forged token gives no groups')
+    t.match(
+      eve.body,
+      /Profile aws\/prod is restricted[\s\S]*refused your forwarded token \(HTTP 401\)/,
+      'and says why',
+    )
+  },
+)

@@ -60,7 +60,10 @@ t.test('a restricted profile refuses runs of people not listed', async (t) => {
   const select = { query_text: "SELECT * FROM aws.ec2.instances WHERE region = 'us-east-1'", provider: 'aws' }
   const bo = await session.htmx('POST', '/run', select, { 'x-forwarded-email': 'bo@example.com' })
   t.equal(bo.statusCode, 403)
-  t.match(bo.body, /Profile default of provider aws is restricted/)
+  t.match(
+    bo.body,
+    /Profile aws\/default is restricted: only the users and groups an admin listed for it on the Access page may run queries with it/,
+  )
   const ana = await session.htmx('POST', '/run', select, { 'x-forwarded-email': 'ana@example.com' })
   t.not(ana.statusCode, 403, 'a listed user may run')
   const admin = await session.htmx('POST', '/run', select, ADMIN)

@@ -514,6 +514,9 @@ if (!hasChromium) {
       const dump = await dumpDatabase(app.dbUrl)
       t.ok(dump.tables.includes(`stackql_inventory.${TABLE}`), 'control: the dump covers the inventory')
       t.match(dump.text, account, 'control: the dump holds the rows')
+      // The audit log records every run, Test and mapping change with its request fields: a leak there counts too.
+      t.match(dump.text, /^stackql_app\.audit: .*query\.run/m, 'control: the dump holds the audit trail')
+      t.match(dump.text, /^stackql_app\.audit: .*mapping\.create/m, 'control: including the mapping changes')
       t.same(leaksIn(dump.text, canaries), [], 'no database row carries a canary')
 
       t.ok(ws.allPayloads().includes(`{{secrets/${SCOPE}/aws-access-key-id}}`), 'control: payloads recorded')

@@ -51,8 +51,11 @@ const picker: FastifyPluginAsyncTypebox = async (app) => {
     }
     const rows = providers.map((provider) => {
       const names = known.find((k) => k.provider === provider)?.profiles.map((p) => p.profile) ?? []
-      const profiles = names.includes(DEFAULT_PROFILE) ? names : [DEFAULT_PROFILE, ...names]
-      const selected = profiles.includes(picked[provider] ?? '') ? picked[provider]! : DEFAULT_PROFILE
+      const all = names.includes(DEFAULT_PROFILE) ? names : [DEFAULT_PROFILE, ...names]
+      // Profile permissions (src/access): only the profiles this user may use are offered.
+      const profiles = all.filter((name) => req.access.profiles.may(provider, name))
+      const fallback = profiles.includes(DEFAULT_PROFILE) ? DEFAULT_PROFILE : (profiles[0] ?? '')
+      const selected = profiles.includes(picked[provider] ?? '') ? picked[provider]! : fallback
       return { provider, profiles, selected }
     })
     return reply.render('ide/_profiles', {

@@ -4,6 +4,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyPluginAsync } from 'fastify'
 import { Type } from 'typebox'
+import { visibleProfiles } from '../../src/access/profile-gate.js'
 import { AppError, isAppError } from '../../src/errors.js'
 import { parseSliceSpecs } from '../../src/fanout/slices.js'
 import { IdParams, ScheduleInput } from '../../src/models.js'
@@ -133,10 +134,8 @@ const schedules: FastifyPluginAsync = async (fastify) => {
       data = {
         ...table,
         queries,
-        profileChoices: profiles.map((p) => ({
-          provider: p.provider,
-          profiles: p.profiles.map((x) => x.profile),
-        })),
+        // Profile permissions (src/access): only profiles this user may use; `every` allows provider/*.
+        profileChoices: visibleProfiles(req.access.profiles, profiles),
         loadError: null,
         prefill: starter && schedulePrefill(starter, queries),
       }

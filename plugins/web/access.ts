@@ -8,7 +8,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { classifyStatement, decideStatement } from '../../src/access/mutations.js'
 import { profilePicks } from '../../src/access/picks.js'
-import { mayUseProfile } from '../../src/access/profile-permissions.js'
+import { ProfileGate, type ProfileUse, profileRefusal } from '../../src/access/profile-gate.js'
+import { profilesUsed, type UseLookups } from '../../src/access/profile-use.js'
 import { hasRole, type Role, resolveRole } from '../../src/access/roles.js'
 import { type Rule, ruleFor } from '../../src/access/rules.js'
 import { requestDetails, runDetails } from '../../src/audit/entries.js'
@@ -22,6 +23,11 @@ export interface RequestAccess {
   /** Why the role may be lower than expected (groups unknown). */
   problem?: string
   can(role: Role): boolean
+  /**
+   * Which profiles this user may use, for pickers and Test buttons: loaded by the hook for routes
+   * whose rule names `profiles`; before that a gate that hides nothing (the hook still refuses).
+   */
+  profiles: ProfileGate
 }
 
 declare module 'fastify' {
@@ -76,8 +82,32 @@ export default fp(
         enabled: policy.enabled,
         problem: policy.enabled ? req.groupsProblem : undefined,
         can: (r: Role) => hasRole(role, r),
+        profiles: ProfileGate.open(),
       }
     })
+
+    const lookups: UseLookups = {
+      queryProvider: (id) => audit.queryProvider(id),
+      scheduleUse: (id) => audit.scheduleUse(id),
+      mapping: (id) => app.db.getProviderConfigById(id),
+      knownProfiles: async (provider) =>
+        (await app.db.getProviderProfiles())
+          .find((p) => p.provider === provider)
+          ?.profiles.map((x) => x.profile) ?? [],
+    }
+
+    /** This request's gate; admins may use every profile, so theirs needs no rows. */
+    async function loadGate(req: FastifyRequest): Promise<ProfileGate> {
+      const { access } = req
+      if (!access.profiles.loaded) {
+        const rows = hasRole(access.role, 'admin') ? [] : await audit.profileRestrictions()
+        if (rows.some((r) => /^group:/i.test(r.principal))) await req.loadGroups()
+        access.profiles = new ProfileGate(rows, req.user, req.groups, access.role)
+      }
+      return access.profiles
+    }
+
+    const label = (u: ProfileUse) => `${u.provider}:${u.profile}`
 
     async function deny(req: FastifyRequest, rule: Rule, message: string, details: Record<string, unknown>) {
       try {
@@ -126,6 +156,7 @@ export default fp(
         }
       }
 
+      let confirm: Record<string, unknown> | undefined
       if (rule.statement) {
         const text = typeof body.query_text === 'string' ? body.query_text : ''
         if (text.trim() === '') return // the route says the editor is empty
@@ -142,34 +173,51 @@ export default fp(
               allowMutations,
               typeof body.confirm_kind === 'string' ? body.confirm_kind : undefined,
             )
-        if (!decision.run && decision.confirm) {
-          return runAnswer(
-            reply,
-            'access/_confirm-mutation',
-            {
-              kind: decision.kind,
-              queryText: text,
-              provider,
-              picks: picks.raw,
-              profiles: (details.profiles as string[]).join(', ') || 'default',
-            },
-            200,
-          )
-        }
-        if (!decision.run) {
+        if (!decision.run && !decision.confirm) {
           const refused = await deny(req, rule, decision.message, details)
           return runAnswer(reply, 'access/_run-refused', { message: refused.message }, 403)
         }
-        for (const p of details.providers as string[]) {
-          const profile = picks.profileOf(p)
-          const principals = await audit.profilePrincipals(p, profile)
-          if (!mayUseProfile(principals, req.user, req.groups, role)) {
-            const message = `Profile ${profile} of provider ${p} is restricted to some users and groups, and you are not one of them: ask an admin for access.`
-            const refused = await deny(req, rule, message, details)
-            return runAnswer(reply, 'access/_run-refused', { message: refused.message }, 403)
+        if (!decision.run) {
+          confirm = {
+            kind: decision.kind,
+            queryText: text,
+            provider,
+            picks: picks.raw,
+            profiles: (details.profiles as string[]).join(', ') || 'default',
           }
         }
       }
+
+      if (rule.profiles === 'pickers') {
+        // Only hides: a page whose gate cannot be read shows everything and reports its own DB error.
+        await loadGate(req).catch((e) => {
+          if (!isAppError(e)) throw e
+        })
+      } else if (rule.profiles) {
+        // Fails closed: when the restrictions cannot be read the request fails (the error handler's 503).
+        const gate = await loadGate(req)
+        const uses = await profilesUsed(
+          rule.profiles,
+          { params: req.params, body, providers: details.providers as string[] | undefined },
+          gate,
+          lookups,
+        )
+        if (!rule.statement && uses.length) details = { ...details, profiles: uses.map(label) }
+        const [refusedUse] = gate.refused(uses)
+        if (refusedUse) {
+          // Groups that could not be read count as none (fail closed): the message says why.
+          const why = req.groupsProblem ? ` (${req.groupsProblem})` : ''
+          const refused = await deny(req, rule, `${profileRefusal(refusedUse, rule.what)}${why}`, {
+            ...details,
+            refused_profiles: gate.refused(uses).map(label),
+          })
+          if (rule.statement)
+            return runAnswer(reply, 'access/_run-refused', { message: refused.message }, 403)
+          throw refused
+        }
+      }
+
+      if (confirm) return runAnswer(reply, 'access/_confirm-mutation', confirm, 200)
 
       if (!rule.action) return
       let id: number

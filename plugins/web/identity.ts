@@ -3,6 +3,7 @@
 // development — everyone is the configurable fallback user. When a role is given to a group, the
 // user's groups come from SCIM Me with their forwarded token (X-Forwarded-Access-Token), which is
 // used for that lookup only: never stored, logged or passed on.
+import type { FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { GroupCache } from '../../src/access/groups.js'
 import { type AccessPolicy, accessPolicy } from '../../src/access/roles.js'
@@ -18,6 +19,11 @@ declare module 'fastify' {
     groups: string[]
     /** Why the groups are unknown (shown on the page: the user has only what their e-mail gives). */
     groupsProblem?: string
+    /**
+     * Looks the groups up (once per request) when they were not needed for the role: a profile
+     * restricted to a group needs them even when APP_ADMINS / APP_EDITORS name e-mails only.
+     */
+    loadGroups(): Promise<void>
   }
 }
 
@@ -39,6 +45,21 @@ export default fp(
     const host = app.config.databricks?.host
     const cache = host ? new GroupCache((token) => fetchScimMe(host, token)) : undefined
 
+    const looked = new WeakSet<object>()
+    app.decorateRequest('loadGroups', async function (this: FastifyRequest) {
+      if (looked.has(this)) return
+      looked.add(this)
+      if (!trusted || !policy.enabled || this.user === fallback) return
+      if (!cache) {
+        this.groupsProblem =
+          'Group roles need the workspace (DATABRICKS_HOST) to look up your groups: only roles given to your e-mail apply.'
+        return
+      }
+      const membership = await cache.membership(this.user, header(this.headers['x-forwarded-access-token']))
+      this.groups = membership.groups
+      this.groupsProblem = membership.problem
+    })
+
     app.addHook('onRequest', async (req) => {
       req.groups = []
       if (!trusted) {
@@ -47,15 +68,7 @@ export default fp(
       }
       const email = header(req.headers['x-forwarded-email'])
       req.user = email && EMAIL.test(email) ? email : fallback
-      if (!policy.enabled || !policy.usesGroups || req.user === fallback) return
-      if (!cache) {
-        req.groupsProblem =
-          'Group roles need the workspace (DATABRICKS_HOST) to look up your groups: only roles given to your e-mail apply.'
-        return
-      }
-      const membership = await cache.membership(req.user, header(req.headers['x-forwarded-access-token']))
-      req.groups = membership.groups
-      req.groupsProblem = membership.problem
+      if (policy.usesGroups) await req.loadGroups()
     })
   },
   { fastify: '5.x', name: 'identity', dependencies: ['config'] },

@@ -2,6 +2,7 @@
 // needs, the audit action it records, and whether an editor may act only on their own item.
 // plugins/web/access.ts applies it to every request in one hook; a POST/PUT/PATCH/DELETE route
 // missing here is admin-only (deny by default) and fails test/access-matrix.test.ts.
+import type { ProfileUseKind } from './profile-use.js'
 import type { Role } from './roles.js'
 
 export interface Rule {
@@ -13,17 +14,27 @@ export interface Rule {
   owner?: 'query' | 'schedule'
   /** POST /run: the statement's kind decides too (src/access/mutations.ts). */
   statement?: true
+  /**
+   * Profile permissions: which profiles' credentials the route uses (src/access/profile-use.ts), each
+   * refused unless the user may use it; 'pickers': the route only shows profiles, hidden by the gate.
+   */
+  profiles?: ProfileUseKind | 'pickers'
   /** What the 403 says the role is needed for. */
   what: string
 }
 
 export const RULES: Record<string, Rule> = {
-  'POST /run': { role: 'viewer', action: 'query.run', statement: true, what: 'run queries' },
+  'POST /run': { role: 'viewer', action: 'query.run', statement: true, profiles: 'run', what: 'run queries' },
   'POST /chat': { role: 'viewer', what: 'ask the assistant' },
   'POST /chat/render': { role: 'viewer', what: 'use the assistant' },
   'POST /queries': { role: 'editor', action: 'query.save', what: 'save queries' },
   'DELETE /queries/:id': { role: 'editor', action: 'query.delete', owner: 'query', what: 'delete queries' },
-  'POST /schedules': { role: 'editor', action: 'schedule.create', what: 'create schedules' },
+  'POST /schedules': {
+    role: 'editor',
+    action: 'schedule.create',
+    profiles: 'schedule-new',
+    what: 'create schedules',
+  },
   'POST /schedules/:id/pause': {
     role: 'editor',
     action: 'schedule.pause',
@@ -34,12 +45,14 @@ export const RULES: Record<string, Rule> = {
     role: 'editor',
     action: 'schedule.resume',
     owner: 'schedule',
+    profiles: 'schedule',
     what: 'resume schedules',
   },
   'POST /schedules/:id/cron': {
     role: 'editor',
     action: 'schedule.update',
     owner: 'schedule',
+    profiles: 'schedule',
     what: 'change schedules',
   },
   'POST /schedules/:id/delete': {
@@ -54,10 +67,20 @@ export const RULES: Record<string, Rule> = {
     owner: 'schedule',
     what: 'delete schedules',
   },
-  'POST /schedules/:id/run': { role: 'editor', action: 'schedule.run-now', what: 'run schedules now' },
+  'POST /schedules/:id/run': {
+    role: 'editor',
+    action: 'schedule.run-now',
+    profiles: 'schedule',
+    what: 'run schedules now',
+  },
   'POST /providers': { role: 'admin', action: 'mapping.create', what: 'add provider mappings' },
   'DELETE /providers/:id': { role: 'admin', action: 'mapping.delete', what: 'delete provider mappings' },
-  'POST /providers/:id/test': { role: 'viewer', action: 'mapping.test', what: 'test provider mappings' },
+  'POST /providers/:id/test': {
+    role: 'viewer',
+    action: 'mapping.test',
+    profiles: 'mapping',
+    what: 'test provider mappings',
+  },
   'POST /access/profiles': { role: 'admin', action: 'profile.restrict', what: 'restrict profiles' },
   'POST /providers/variables': { role: 'admin', action: 'variable.create', what: 'set profile variables' },
   'DELETE /providers/variables/:id': {
@@ -65,16 +88,25 @@ export const RULES: Record<string, Rule> = {
     action: 'variable.delete',
     what: 'delete profile variables',
   },
-  'POST /providers/profiles/test': { role: 'viewer', action: 'profile.test', what: 'test profiles' },
+  'POST /providers/profiles/test': {
+    role: 'viewer',
+    action: 'profile.test',
+    profiles: 'profile',
+    what: 'test profiles',
+  },
   'POST /explorer/pull/:provider': { role: 'viewer', action: 'registry.pull', what: 'pull providers' },
   'POST /explorer/check': { role: 'viewer', what: 'check queries' },
   'POST /starter/add': { role: 'editor', action: 'query.save', what: 'add starter queries to the library' },
-  'POST /profiles/picker': { role: 'viewer', what: 'choose profiles' },
+  'POST /profiles/picker': { role: 'viewer', profiles: 'pickers', what: 'choose profiles' },
   'POST /access/profiles/remove': {
     role: 'admin',
     action: 'profile.unrestrict',
     what: 'change profile restrictions',
   },
+  // Pages with profile pickers or Test buttons: the gate is loaded so they show only usable profiles.
+  'GET /schedules': { role: 'viewer', profiles: 'pickers', what: 'see schedules' },
+  'GET /providers': { role: 'viewer', profiles: 'pickers', what: 'see providers' },
+  'GET /providers/:id/row': { role: 'viewer', profiles: 'pickers', what: 'see provider mappings' },
   // Reads that only admins may see (not audited: they change nothing).
   'GET /audit': { role: 'admin', what: 'see the audit log' },
   'GET /access/profiles': { role: 'admin', what: 'see profile restrictions' },

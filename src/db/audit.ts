@@ -135,14 +135,35 @@ export class AuditStore {
     )
   }
 
-  /** The principals a (provider, profile) is restricted to; empty: not restricted. */
-  async profilePrincipals(provider: string, profile: string): Promise<string[]> {
-    return this.db.use(async (sql) =>
-      (
-        await sql<{ principal: string }[]>`
-          select principal from stackql_app.profile_permissions
-          where provider = ${provider} and profile = ${profile} order by principal`
-      ).map((r) => r.principal),
+  /** Every profile restriction (a small table): one request's ProfileGate is built from all of it. */
+  async profileRestrictions(): Promise<{ provider: string; profile: string; principal: string }[]> {
+    return this.db.use(
+      (sql) => sql<{ provider: string; profile: string; principal: string }[]>`
+        select provider, profile, principal from stackql_app.profile_permissions
+        order by provider, profile, principal`,
+    )
+  }
+
+  /** The provider of a saved query, or null when there is no such query. */
+  async queryProvider(id: number): Promise<string | null> {
+    if (!Number.isSafeInteger(id) || id < 1) return null
+    return this.db.use(
+      async (sql) =>
+        (await sql<{ p: string }[]>`select provider as p from stackql_app.queries where id = ${id}`)[0]?.p ??
+        null,
+    )
+  }
+
+  /** Which credentials a schedule runs with: its query's provider and its profiles, or null. */
+  async scheduleUse(id: number): Promise<{ provider: string; profiles: string[] | null } | null> {
+    if (!Number.isSafeInteger(id) || id < 1) return null
+    return this.db.use(
+      async (sql) =>
+        (
+          await sql<{ provider: string; profiles: string[] | null }[]>`
+            select q.provider, s.profiles from stackql_app.schedules s
+            join stackql_app.queries q on q.id = s.query_id where s.id = ${id}`
+        )[0] ?? null,
     )
   }
 }
