@@ -314,3 +314,37 @@ t.test('a schedule naming a profile that does not exist is refused and nothing i
   t.same(await db.getSchedules(), [])
   t.same(createdJobs(s!), [])
 })
+
+t.test(
+  'a schedule without profiles runs with the default profile of every provider its statement references, and no other profile',
+  async (t) => {
+    const { db, service, s } = await setup(t)
+    const joined = await db.saveQuery(
+      {
+        name: 'repos and instances',
+        description: '',
+        query_text: 'SELECT r.name FROM github.repos.repos r JOIN aws.ec2.instances i ON i.tag = r.name',
+        provider: 'github',
+      },
+      'a@b.c',
+    )
+    const map = (provider: string, profile: string, env: string, key: string) =>
+      db.saveProviderConfig(
+        { provider, profile, env_var_name: env, secret_scope: 'inv', secret_key: key },
+        'a@b.c',
+      )
+    await map('github', 'default', 'GITHUB_TOKEN', 'gh-default')
+    await map('github', 'prod', 'GITHUB_TOKEN', 'gh-prod')
+    await map('aws', 'prod', 'AWS_ACCESS_KEY_ID', 'aws-prod-key')
+    await service.create(input(joined.id, { target_table: 'repos_and_instances' }))
+    const [job] = createdJobs(s!)
+    const env = JSON.stringify(job!.settings)
+    t.match(env, /\{\{secrets\/inv\/gh-default\}\}/, "github's default profile")
+    t.match(
+      env,
+      /\{\{secrets\/stackql-inventory\/aws-secret\}\}/,
+      "aws's default profile (the statement joins aws)",
+    )
+    t.notMatch(env, /gh-prod|aws-prod-key/, 'no other profile is in the job')
+  },
+)

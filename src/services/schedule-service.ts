@@ -6,6 +6,7 @@ import { AppError } from '../errors.js'
 import { expandSlices, parseSliceSpecs, type Slice } from '../fanout/slices.js'
 import type { ProviderConfig, Query, Schedule, ScheduleInput, ScheduleView } from '../models.js'
 import { findPlaceholders, maskPlaceholders } from '../profiles/variables.js'
+import { referencedProviders } from '../stackql/references.js'
 import { assertReadOnlyQuery } from '../stackql/statements.js'
 import type { JobService } from './job-service.js'
 
@@ -228,7 +229,14 @@ export class ScheduleService {
     schedule: Pick<Schedule, 'profiles'>,
   ): Promise<{ mappings: ProviderConfig[]; slices: Slice[] }> {
     if (!schedule.profiles?.length) {
-      return { mappings: await this.db.getProviderConfigFor(query.provider), slices: [] }
+      // No slices: the default profile of every provider the statement references (credentials follow the query).
+      const providers = new Set([query.provider, ...referencedProviders(query.query_text)])
+      const mappings: ProviderConfig[] = []
+      for (const p of providers) {
+        for (const m of await this.db.getProviderConfigFor(p))
+          if ((m.profile ?? 'default') === 'default') mappings.push(m)
+      }
+      return { mappings, slices: [] }
     }
     const specs = parseSliceSpecs(schedule.profiles)
     const provider = specs[0]!.provider
