@@ -152,6 +152,11 @@ export interface InventoryTable {
 /** Rows of a result set: one object per row, keys in column order. */
 export type Row = Record<string, unknown>
 
+/** Rows read again from the start on every pass, in batches (a spooled StackQL output, fan-out slices). */
+export interface RowSource {
+  batches(): AsyncIterable<readonly Row[]>
+}
+
 export interface ResultSet {
   columns: string[]
   rows: Row[]

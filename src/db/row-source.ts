@@ -1,12 +1,9 @@
 // Where the inventory writer reads a run's rows from: an array in memory, or a source that reads them
 // again from the start on every pass (a spooled StackQL output file, fan-out slices one after
 // another), in batches, so the writer's memory does not grow with the result.
-import type { Row } from '../models.js'
+import type { Row, RowSource } from '../models.js'
 
-export interface RowSource {
-  /** The rows from the start, in batches; may be called several times (one call per pass). */
-  batches(): AsyncIterable<readonly Row[]>
-}
+export type { RowSource }
 
 export interface InventoryData {
   /** Result column names in order; keys found only in rows are appended. */

@@ -10,8 +10,9 @@ import { writeInventory } from '../db/inventory-writer.js'
 import { isAppError } from '../errors.js'
 import { executeSlices, PROFILE_COLUMN, type SliceResult, unionWithProfile } from '../fanout/fanout-run.js'
 import { expandSlices, parseSliceSpecs, type Slice, sliceLabel, spansProfiles } from '../fanout/slices.js'
-import type { Query, Row, Schedule } from '../models.js'
+import type { Query, Row, RowSource, Schedule } from '../models.js'
 import { findPlaceholders, maskPlaceholders } from '../profiles/variables.js'
+import { removeSpool, spoolPath } from '../stackql/spool.js'
 import { assertReadOnlyQuery } from '../stackql/statements.js'
 import { snapshotRefusal } from './snapshot-guard.js'
 
@@ -29,8 +30,20 @@ export interface InventoryRunDeps {
     execute(
       queryText: string,
       provider?: string,
-      opts?: { signal?: AbortSignal; timeoutMs?: number; profiles?: Record<string, string> },
-    ): Promise<{ columns: string[]; rows: Row[]; message?: string; complete: boolean; incomplete?: string }>
+      opts?: {
+        signal?: AbortSignal
+        timeoutMs?: number
+        profiles?: Record<string, string>
+        spoolFile?: string
+      },
+    ): Promise<{
+      columns: string[]
+      rows: Row[]
+      spooled?: RowSource & { rowCount: number }
+      message?: string
+      complete: boolean
+      incomplete?: string
+    }>
   }
   log: RunLogger
   /** The writer's lock and statement timeouts (config.inventoryWriter); the writer's defaults otherwise. */
@@ -169,26 +182,35 @@ export async function runInventory(
           signal,
         )
     }
-    const result = await deps.queries.execute(query.query_text, query.provider, { signal })
-    signal?.throwIfAborted()
-    // Only a complete result is a snapshot: rows that came with an error, or a snapshot the shrink
-    // guard refuses, leave the previous rows in place and fail the run with StackQL's text.
-    const guardPct =
-      schedule?.shrink_guard_pct ?? (await db.findScheduleByTarget(schema, table))?.shrink_guard_pct ?? null
-    const refusal = snapshotRefusal({
-      target: `${schema}.${table}`,
-      result,
-      previousRows: await db.countSnapshotRows(schema, table),
-      shrinkGuardPct: guardPct,
-    })
-    if (refusal) return await fail(oneLine(refusal))
-    const keys = await keyColumnsFor(db, schedule, schema, table)
-    const written = await writeInventory(deps.sql, { schema, table }, result, {
-      signal,
-      ...deps.writeLimits,
-      keys,
-      record: { runId, scheduleId: schedule?.id ?? null },
-    })
+    // StackQL's output goes to a spool file and the writer reads it from there, a batch at a time:
+    // the run's memory does not grow with the result (src/stackql/spool.ts).
+    const spoolFile = spoolPath()
+    let written: Awaited<ReturnType<typeof writeInventory>>
+    try {
+      const result = await deps.queries.execute(query.query_text, query.provider, { signal, spoolFile })
+      signal?.throwIfAborted()
+      // Only a complete result is a snapshot: rows that came with an error, or a snapshot the shrink
+      // guard refuses, leave the previous rows in place and fail the run with StackQL's text.
+      const guardPct =
+        schedule?.shrink_guard_pct ?? (await db.findScheduleByTarget(schema, table))?.shrink_guard_pct ?? null
+      const refusal = snapshotRefusal({
+        target: `${schema}.${table}`,
+        result,
+        previousRows: await db.countSnapshotRows(schema, table),
+        shrinkGuardPct: guardPct,
+      })
+      if (refusal) return await fail(oneLine(refusal))
+      const keys = await keyColumnsFor(db, schedule, schema, table)
+      const data = { columns: result.columns, rows: result.spooled ?? result.rows }
+      written = await writeInventory(deps.sql, { schema, table }, data, {
+        signal,
+        ...deps.writeLimits,
+        keys,
+        record: { runId, scheduleId: schedule?.id ?? null },
+      })
+    } finally {
+      await removeSpool(spoolFile)
+    }
     await db.finishRun(runId, { status: 'SUCCESS', row_count: written.rowCount, changes: written.changes })
     await prune(deps, runId)
     log.info(

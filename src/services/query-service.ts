@@ -14,6 +14,7 @@ import {
 } from '../profiles/variables.js'
 import { ensureProvider } from '../stackql/providers.js'
 import type { EngineLogger, StackqlRunner } from '../stackql/runner.js'
+import type { SpooledRows } from '../stackql/spool.js'
 import { needsCredentials, singleStatement, statementKind } from '../stackql/statements.js'
 import type { CredentialResolver } from './credentials.js'
 
@@ -36,6 +37,8 @@ export interface ExecuteOptions {
   maxOutputSetting?: string
   /** The profile picked per referenced provider (provider -> profile); 'default' for the others. */
   profiles?: Record<string, string>
+  /** Spool StackQL's output to this file (scheduled runs): the result's rows stay there (`spooled`). */
+  spoolFile?: string
 }
 
 /** What a statement needs before it runs: its final text, providers, and the chosen profiles' mappings. */
@@ -59,6 +62,8 @@ export type QueryResult = ResultSet & {
   incomplete?: string
   /** Exact bytes of the JSON output the rows were parsed from. */
   outputBytes: number
+  /** With `spoolFile`: the rows, read from the file on each pass (rows is empty). */
+  spooled?: SpooledRows
 }
 
 export class QueryService {
@@ -153,6 +158,7 @@ export class QueryService {
       timeoutMs: opts.timeoutMs,
       maxOutputBytes: opts.maxOutputBytes,
       maxOutputSetting: opts.maxOutputSetting,
+      spoolFile: opts.spoolFile,
     })
     const elapsedMs = Math.round(performance.now() - started)
     logger?.info(
@@ -160,7 +166,7 @@ export class QueryService {
         provider: provider || null,
         profiles: prepared.profiles,
         kind,
-        rows: result.rows.length,
+        rows: result.spooled?.rowCount ?? result.rows.length,
         complete: result.complete,
         outputBytes: result.outputBytes,
         elapsedMs,
@@ -176,6 +182,7 @@ export class QueryService {
       complete: result.complete,
       ...(result.incomplete ? { incomplete: result.incomplete } : {}),
       outputBytes: result.outputBytes,
+      ...(result.spooled ? { spooled: result.spooled } : {}),
     }
   }
 

@@ -5,7 +5,14 @@
 export interface SnapshotCandidate {
   /** schema.table, for the message. */
   target: string
-  result: { rows: readonly unknown[]; message?: string; complete: boolean; incomplete?: string }
+  result: {
+    rows: readonly unknown[]
+    /** Rows of a spooled result (its `rows` is empty). */
+    spooled?: { rowCount: number }
+    message?: string
+    complete: boolean
+    incomplete?: string
+  }
   /** Rows the table holds now; null when it does not exist yet. */
   previousRows: number | null
   /** The schedule's shrink guard (1–100), or null when it is off. */
@@ -17,7 +24,7 @@ const rows = (n: number) => `${n} ${n === 1 ? 'row' : 'rows'}`
 /** Why the result must not be written (one message for the run record), or null when it may. */
 export function snapshotRefusal(c: SnapshotCandidate): string | null {
   const { target, result, previousRows } = c
-  const got = result.rows.length
+  const got = result.spooled?.rowCount ?? result.rows.length
   const kept =
     previousRows === null ? `${target} was not created` : `${target} keeps its previous ${rows(previousRows)}`
   if (!result.complete) {

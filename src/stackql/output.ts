@@ -66,14 +66,7 @@ export function parseRows(stdout: string): { columns: string[]; rows: Row[] } {
     rows.add(parser.end())
   } catch (e) {
     if (!(e instanceof JsonRowsError)) throw e
-    const text = stdout.trim()
-    throw new OutputFormatError(
-      e.message === 'several result sets'
-        ? 'StackQL printed several result sets; run one statement at a time.'
-        : isJson(text)
-          ? `StackQL printed JSON that is not an array: ${preview(text)}`
-          : `StackQL printed output that is not JSON: ${preview(text)}`,
-    )
+    throw new OutputFormatError(formatErrorMessage(e, stdout))
   }
   return rows.result()
 }
@@ -85,6 +78,35 @@ function isJson(text: string): boolean {
   } catch {
     return false
   }
+}
+
+/** A parsed element as a row: it must be an object (StackQL prints one per row). */
+export function asRowObject(item: unknown): Row {
+  if (item === null || typeof item !== 'object' || Array.isArray(item)) {
+    throw new OutputFormatError(
+      `StackQL printed a row that is not an object: ${preview(JSON.stringify(item) ?? String(item))}`,
+    )
+  }
+  return item as Row
+}
+
+/** Unwraps Go's NULL wrappers in a row's values, in place. */
+export function unwrapRow(row: Row): Row {
+  for (const key in row) {
+    const v = row[key]
+    if (v !== null && typeof v === 'object') row[key] = unwrapNull(v)
+  }
+  return row
+}
+
+/** The message for output the JSON rows parser refused (`text`: the output, or its beginning). */
+export function formatErrorMessage(e: JsonRowsError, text: string): string {
+  const t = text.trim()
+  return e.message === 'several result sets'
+    ? 'StackQL printed several result sets; run one statement at a time.'
+    : isJson(t)
+      ? `StackQL printed JSON that is not an array: ${preview(t)}`
+      : `StackQL printed output that is not JSON: ${preview(t)}`
 }
 
 /**
@@ -101,12 +123,7 @@ export class RowCollector {
   add(items: unknown[]): void {
     const { columns, seen } = this
     for (const item of items) {
-      if (item === null || typeof item !== 'object' || Array.isArray(item)) {
-        throw new OutputFormatError(
-          `StackQL printed a row that is not an object: ${preview(JSON.stringify(item) ?? String(item))}`,
-        )
-      }
-      const row = item as Row
+      const row = asRowObject(item)
       const first = this.rows.length === 0
       let j = 0
       for (const key in row) {

@@ -1,6 +1,7 @@
 // Runs ONE StackQL statement as `stackql exec` in its own process (exec mode, reference/stackql.md §2).
 // Credentials reach the child only through its `env` option; the server's process.env is never touched.
 import { spawn } from 'node:child_process'
+import { createWriteStream } from 'node:fs'
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Config } from '../config.js'
@@ -11,6 +12,7 @@ import { DEFAULT_FLAGS, pickBaseEnvironment } from './child-env.js'
 import type { EngineLogger } from './logger.js'
 import { isErrorMessage, OutputFormatError, parseRows } from './output.js'
 import { redactAndTruncate, secretForms } from './redact.js'
+import { type SpooledRows, surveySpool } from './spool.js'
 
 export { BASE_ENV_NAMES, DEFAULT_FLAGS, pickBaseEnvironment } from './child-env.js'
 export type { EngineLogger } from './logger.js'
@@ -29,6 +31,8 @@ export interface StackqlResult {
   incomplete?: string
   /** Bytes of JSON StackQL printed on stdout: the exact size of the output the rows were parsed from. */
   outputBytes: number
+  /** With `spoolFile`: the rows stay in that file (rows is empty); read them from here. */
+  spooled?: SpooledRows
   elapsedMs: number
 }
 
@@ -40,6 +44,8 @@ export interface RunOptions {
   /** A tighter output bound for this run (e.g. the IDE's), and the setting that raises it. */
   maxOutputBytes?: number
   maxOutputSetting?: string
+  /** Write stdout to this file instead of memory (scheduled runs; the caller removes the file). */
+  spoolFile?: string
 }
 
 export interface StackqlRunnerOptions {
@@ -99,7 +105,14 @@ export class StackqlRunner {
     }
     const forms = secretForms(Object.values(opts.env ?? {}))
     const started = performance.now()
-    const out = await this.spawnOnce(bin, statement, { ...this.baseEnv, ...opts.env }, limits, signal)
+    const out = await this.spawnOnce(
+      bin,
+      statement,
+      { ...this.baseEnv, ...opts.env },
+      limits,
+      signal,
+      opts.spoolFile,
+    )
     const elapsedMs = Math.round(performance.now() - started)
     // Redact first, then cut: a cut through a value must not leave its beginning behind.
     const stderr = redactAndTruncate(out.stderr.trim(), forms, MAX_STDERR_CHARS, out.stderrCut)
@@ -108,14 +121,19 @@ export class StackqlRunner {
         elapsedMs,
         exitCode: out.code,
         signal: out.signal,
-        stdoutBytes: out.stdout.length,
+        stdoutBytes: out.bytes,
         stderrChars: stderr.length,
       },
       'stackql exec finished',
     )
-    let parsed: { columns: string[]; rows: Row[] }
+    let parsed: { columns: string[]; rows: Row[]; spooled?: SpooledRows }
     try {
-      parsed = parseRows(out.stdout.toString('utf8'))
+      if (opts.spoolFile) {
+        const spooled = await surveySpool(opts.spoolFile)
+        parsed = { columns: spooled.columns, rows: [], spooled }
+      } else {
+        parsed = parseRows(out.stdout.toString('utf8'))
+      }
     } catch (e) {
       if (!(e instanceof OutputFormatError)) throw e
       throw new AppError('STACKQL_QUERY', stderr || redactAndTruncate(e.message, forms, MAX_STDERR_CHARS))
@@ -124,14 +142,15 @@ export class StackqlRunner {
     const crashed = out.code !== 0 || out.signal !== null
     const why =
       stderr || `StackQL exited with ${out.signal ?? `code ${out.code}`} without printing a message.`
-    if (parsed.rows.length === 0 && (failed || crashed)) throw new AppError('STACKQL_QUERY', why)
+    const rowCount = parsed.spooled?.rowCount ?? parsed.rows.length
+    if (rowCount === 0 && (failed || crashed)) throw new AppError('STACKQL_QUERY', why)
     const complete = !(failed || crashed)
     return {
       ...parsed,
       ...(stderr ? { message: stderr } : {}),
       complete,
       ...(complete ? {} : { incomplete: why }),
-      outputBytes: out.stdout.length,
+      outputBytes: out.bytes,
       elapsedMs,
     }
   }
@@ -142,8 +161,10 @@ export class StackqlRunner {
     env: Record<string, string>,
     limits: { timeoutMs: number; maxOutputBytes: number; maxOutputSetting: string },
     signal?: AbortSignal,
+    spoolFile?: string,
   ): Promise<{
     stdout: Buffer
+    bytes: number
     stderr: string
     stderrCut: boolean
     code: number | null
@@ -165,6 +186,13 @@ export class StackqlRunner {
         return
       }
       const chunks: Buffer[] = []
+      // Spooling: stdout goes to the file, pausing the child's pipe while the disk catches up.
+      const spool = spoolFile ? createWriteStream(spoolFile) : undefined
+      let spoolError: unknown
+      spool?.on('error', (e) => {
+        spoolError = e
+        killGroup(child)
+      })
       let bytes = 0
       let stderr = ''
       let stderrCut = false
@@ -199,7 +227,12 @@ export class StackqlRunner {
           )
           return
         }
-        chunks.push(chunk)
+        if (!spool) {
+          chunks.push(chunk)
+        } else if (!spool.write(chunk)) {
+          child.stdout!.pause()
+          spool.once('drain', () => child.stdout!.resume())
+        }
       })
       child.stderr!.setEncoding('utf8')
       child.stderr!.on('data', (s: string) => {
@@ -220,9 +253,14 @@ export class StackqlRunner {
       child.on('close', (code, sig) => {
         clearTimeout(timer)
         signal?.removeEventListener('abort', onAbort)
-        if (stopped) return reject(stopped)
-        if (spawnError) return reject(notStartable(bin, spawnError))
-        resolve({ stdout: Buffer.concat(chunks, bytes), stderr, stderrCut, code, signal: sig })
+        const settle = () => {
+          if (stopped) return reject(stopped)
+          if (spawnError) return reject(notStartable(bin, spawnError))
+          if (spoolError) return reject(notSpoolable(spoolFile!, spoolError))
+          resolve({ stdout: Buffer.concat(chunks), bytes, stderr, stderrCut, code, signal: sig })
+        }
+        if (spool && !spool.destroyed) spool.end(settle)
+        else settle()
       })
     })
   }
@@ -259,6 +297,15 @@ function notStartable(bin: string, e: unknown): AppError {
   return new AppError(
     'STACKQL_BINARY',
     `Could not start StackQL at ${bin} (${code}). Check that the file exists and is executable, the download directory's permissions, or set STACKQL_BIN to a working stackql binary.`,
+    { cause: e },
+  )
+}
+
+function notSpoolable(path: string, e: unknown): AppError {
+  const code = (e as NodeJS.ErrnoException)?.code ?? String(e)
+  return new AppError(
+    'STACKQL_QUERY',
+    `Could not write StackQL's output to ${path} (${code}); the run was stopped and nothing was written. Check the free space and permissions of the temporary directory (TMPDIR).`,
     { cause: e },
   )
 }
