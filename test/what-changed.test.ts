@@ -148,7 +148,7 @@ t.test('secret-looking values are redacted by column name, by nested field name 
     before: '[redacted]',
     after: '[redacted]',
   })
-  t.same((modified.changed as Record<string, { after: unknown }>).config.after, {
+  t.same((modified.changed as Record<string, { after: unknown }>).config?.after, {
     api_token: '[redacted]',
     region: 'us',
   })
