@@ -175,3 +175,22 @@ t.test('a value holding backticks cannot close the fenced block', async (t) => {
   t.match(prompt, /````json\n/)
   t.equal(records(prompt).length, 1)
 })
+
+t.test('wide records stop at a character budget, so the prompt fits the chat limit', async (t) => {
+  const wide = (id: string) => {
+    const row: Record<string, unknown> = { instance_id: id }
+    for (let i = 0; i < 40; i++) row[`c${i}`] = 'y'.repeat(400)
+    return row
+  }
+  const many = [
+    ...Array.from({ length: 30 }, (_, i) => rec('added', `a-${i}`, null, wide(`a-${i}`))),
+    ...Array.from({ length: 30 }, (_, i) => rec('removed', `r-${i}`, wide(`r-${i}`), null)),
+  ]
+  const prompt = whatChangedPrompt(run({ added_count: 30, removed_count: 30, modified_count: 0 }), many)
+  const lines = records(prompt)
+  t.ok(lines.length > 0 && lines.length < 50, `${lines.length} records fit`)
+  t.ok(prompt.length < 50_000, `the prompt has ${prompt.length} characters`)
+  t.match(prompt, new RegExp(`The first ${lines.length} of 60 change records`))
+  const removed = lines.filter((l) => l.kind === 'removed').length
+  t.ok(Math.abs(removed - (lines.length - removed)) <= 1, 'the kinds share the budget')
+})

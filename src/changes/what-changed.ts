@@ -9,6 +9,8 @@ export const WHAT_CHANGED_RECORDS = 50
 export const ROW_COLUMNS = 40
 /** Characters of one value shown (JSON text for objects); longer values are cut with "…". */
 export const VALUE_CHARS = 300
+/** Characters of all records together: the chat's whole conversation is limited (MAX_CHAT_CHARS). */
+export const RECORDS_CHARS = 40_000
 
 export type ChangeKind = 'added' | 'removed' | 'modified'
 
@@ -71,19 +73,35 @@ function shown(value: unknown, name: string): unknown {
   return `${text.slice(0, VALUE_CHARS)}… (${text.length} characters)`
 }
 
-/** Takes records round-robin over removed, modified, added, so every kind present is represented. */
-export function pickRecords<T extends { change_kind: ChangeKind }>(records: readonly T[], cap: number): T[] {
+/**
+ * Takes records round-robin over removed, modified, added, so every kind present is represented,
+ * until `cap` records are taken or the next one would pass `budget` (by `cost`, e.g. its characters).
+ */
+export function pickRecords<T extends { change_kind: ChangeKind }>(
+  records: readonly T[],
+  cap: number,
+  cost: (r: T) => number = () => 0,
+  budget = Number.POSITIVE_INFINITY,
+): T[] {
   const order: ChangeKind[] = ['removed', 'modified', 'added']
   const queues = order.map((k) => records.filter((r) => r.change_kind === k))
   const picked: T[][] = order.map(() => [])
   let left = cap
-  while (left > 0 && queues.some((q) => q.length > 0)) {
+  let spent = 0
+  let full = false
+  while (left > 0 && !full && queues.some((q) => q.length > 0)) {
     for (const [i, q] of queues.entries()) {
-      const next = q.shift()
-      if (next && left > 0) {
-        picked[i]!.push(next)
-        left--
+      const next = q[0]
+      if (!next || left === 0) continue
+      const c = cost(next)
+      if (spent + c > budget) {
+        full = true
+        break
       }
+      q.shift()
+      picked[i]!.push(next)
+      spent += c
+      left--
     }
   }
   return picked.flat()
@@ -120,7 +138,13 @@ export function whatChangedPrompt(run: WhatChangedRun, records: readonly WhatCha
   const removed = run.removed_count ?? 0
   const modified = run.modified_count ?? 0
   const total = added + removed + modified
-  const picked = pickRecords(records, WHAT_CHANGED_RECORDS)
+  const lineOf = new Map(records.map((r) => [r, JSON.stringify(compactRecord(r))]))
+  const picked = pickRecords(
+    records,
+    WHAT_CHANGED_RECORDS,
+    (r) => (lineOf.get(r)?.length ?? 0) + 1,
+    RECORDS_CHARS,
+  )
   const table = `${run.target_schema}.${run.target_table}`
   const keys = run.key_columns?.length
     ? `key columns ${run.key_columns.join(', ')}`
@@ -141,7 +165,7 @@ export function whatChangedPrompt(run: WhatChangedRun, records: readonly WhatCha
     )
     return lines.join('\n')
   }
-  const body = picked.map((r) => JSON.stringify(compactRecord(r))).join('\n')
+  const body = picked.map((r) => lineOf.get(r)).join('\n')
   lines.push(
     picked.length < total
       ? `The first ${picked.length} of ${total} change records, one JSON object per line:`
