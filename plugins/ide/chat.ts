@@ -20,6 +20,7 @@ import { extractSql } from '../../src/services/extract-sql.js'
 import type { ResultCache } from './result-cache.js'
 import { abortOnDisconnect } from './results.js'
 import { openSse } from './sse.js'
+import { whatChangedText } from './what-changed.js'
 
 export interface ChatOptions {
   cache: ResultCache
@@ -34,9 +35,11 @@ const ChatBody = Type.Object({
   messages: Type.Array(Type.Unknown(), { maxItems: 500 }),
   prompt: Type.Optional(
     Type.Object({
-      kind: Type.Union([Type.Literal('explain'), Type.Literal('interpret')]),
+      kind: Type.Union([Type.Literal('explain'), Type.Literal('interpret'), Type.Literal('changes')]),
       query: Type.Optional(Type.String({ maxLength: 100_000 })),
       result_id: Type.Optional(Type.String({ maxLength: 80 })),
+      /** kind 'changes' ("What changed"): the run whose change records are summarised. */
+      run_id: Type.Optional(Type.Integer({ minimum: 1, maximum: 2 ** 53 - 1 })),
     }),
   ),
 })
@@ -123,6 +126,8 @@ const chat: FastifyPluginAsyncTypebox<ChatOptions> = async (app, { cache, render
       }
       const table = rowsToMarkdownTable(result.columns, result.rows, INTERPRET_ROWS, result.rows.length)
       promptText = interpretPrompt(table, result.rows.length)
+    } else if (prompt?.kind === 'changes') {
+      promptText = await whatChangedText(app, prompt.run_id)
     }
     if (promptText !== null) messages = withUserTurn(messages, promptText)
     validateChat(messages, mode)

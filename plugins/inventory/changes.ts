@@ -104,6 +104,10 @@ export function registerChanges(app: FastifyInstance): void {
           counts: selected.changes_baseline
             ? 'baseline'
             : `+${selected.added_count ?? 0} −${selected.removed_count ?? 0} ~${selected.modified_count ?? 0}`,
+          // "What changed" asks the assistant about a run that recorded changes (not a baseline).
+          explainable:
+            !selected.changes_baseline &&
+            (selected.added_count ?? 0) + (selected.removed_count ?? 0) + (selected.modified_count ?? 0) > 0,
         },
         records,
         total: found.total,

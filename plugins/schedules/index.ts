@@ -11,6 +11,7 @@ import { IdParams, ScheduleInput } from '../../src/models.js'
 import { parseKeyColumns, parseShrinkGuard } from '../../src/services/schedule-service.js'
 import { schedulePrefill } from '../../src/starter/add.js'
 import { loadStarterLibrary } from '../../src/starter/library.js'
+import { registerKeySuggestions } from './key-suggestions.js'
 import {
   formatTime,
   HISTORY_RUNS,
@@ -152,6 +153,7 @@ const schedules: FastifyPluginAsync = async (fastify) => {
   })
 
   app.get('/table', async (_req, reply) => reply.render('schedules/_table', await tableData()))
+  registerKeySuggestions(fastify)
 
   app.get('/preview', { schema: { querystring: PreviewQuery } }, async (req, reply) => {
     const cron = req.query.cron_expression.trim()

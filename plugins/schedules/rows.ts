@@ -37,6 +37,8 @@ export interface ScheduleRow {
   /** "+added −removed ~modified" (or "baseline") of the latest successful run. */
   lastChanges: string | null
   keyColumns: string | null
+  /** The last successful run when it recorded changes ("What changed" asks the assistant about it). */
+  whatChangedRunId: number | null
   queryName: string
   provider: string
   cron: string
@@ -132,6 +134,13 @@ function runLabel(run: Run, ctx: RowContext): string {
   return `${when} · ${run.status}${rows}${changes ? ` · ${changes}` : ''}${why}`
 }
 
+function whatChangedRun(runs: Run[]): number | null {
+  const ok = runs.find((r) => r.status === 'SUCCESS')
+  if (!ok || ok.changes_baseline) return null
+  const n = (ok.added_count ?? 0) + (ok.removed_count ?? 0) + (ok.modified_count ?? 0)
+  return n > 0 ? ok.id : null
+}
+
 /** The run history picture: oldest left, newest right; height = rows written, colour = outcome. */
 export function historyChart(runs: Run[], queryName: string, ctx: RowContext): string {
   const points: BarPoint[] = [...runs]
@@ -219,6 +228,7 @@ export function scheduleRow(
       const ok = runs.find((r) => r.status === 'SUCCESS')
       return ok ? changeCountsText(ok) : null
     })(),
+    whatChangedRunId: whatChangedRun(runs),
     keyColumns: s.key_columns?.join(', ') ?? null,
     jobId: s.job_id,
     jobUrl: s.job_id && ctx.workspaceHost ? `${ctx.workspaceHost}/jobs/${s.job_id}` : null,

@@ -276,6 +276,7 @@
   function queueLabel(job) {
     if (job.prompt?.kind === 'explain') return 'Explain Query'
     if (job.prompt?.kind === 'interpret') return 'Interpret Results'
+    if (job.prompt?.kind === 'changes') return 'What changed'
     return 'Your message'
   }
   function enqueue(job) {
@@ -473,13 +474,26 @@
   })
 
   // The history renders on every view of the tab: the server renders the stored messages again.
-  if (chat.messages.length > 0) {
-    post('/chat/render', { messages: chat.messages }, 'text/html')
-      .then((res) => (res.ok ? res.text() : Promise.reject(new Error(`HTTP ${res.status}`))))
-      .then((html) => {
-        log().replaceWith(fromHtml(html))
-        scrollLog()
-      })
-      .catch(() => append(errorNode('The saved conversation could not be shown: start a new chat.')))
+  const historyShown =
+    chat.messages.length > 0
+      ? post('/chat/render', { messages: chat.messages }, 'text/html')
+          .then((res) => (res.ok ? res.text() : Promise.reject(new Error(`HTTP ${res.status}`))))
+          .then((html) => {
+            log().replaceWith(fromHtml(html))
+            scrollLog()
+          })
+          .catch(() => append(errorNode('The saved conversation could not be shown: start a new chat.')))
+      : Promise.resolve()
+
+  // "What changed" (Inventory Changes view, Schedules) links here with ?what_changed=<run id>: asked
+  // once the history is shown (it replaces the log), then the parameter is dropped so a reload does not ask again.
+  const whatChanged = new URLSearchParams(location.search).get('what_changed')
+  if (whatChanged && /^[1-9][0-9]{0,15}$/.test(whatChanged)) {
+    const url = new URL(location.href)
+    url.searchParams.delete('what_changed')
+    history.replaceState(history.state, '', url)
+    historyShown.then(() =>
+      ask({ prompt: { kind: 'changes', run_id: Number(whatChanged) }, mode: 'results' }),
+    )
   }
 })()

@@ -1,6 +1,7 @@
 // Schedules page behaviour htmx does not cover: close a dialog when its form succeeded (and reset
 // the New Schedule form), clear a dialog's old error on resubmit, and show a loading placeholder
-// instead of the previous schedule's content when the edit/delete dialogs open again.
+// instead of the previous schedule's content when the edit/delete dialogs open again; key column
+// suggestions that toggle a column in the Key columns field.
 ;(() => {
   if (window.stackqlSchedules) return
   window.stackqlSchedules = true
@@ -34,6 +35,8 @@
       const initial = preview && placeholders.get(preview.id)
       if (preview && initial) preview.innerHTML = initial
     }
+    // The reset picked the first query again: its key suggestions follow.
+    src.querySelector('#new-schedule-query')?.dispatchEvent(new Event('change'))
     dialog?.close()
   })
 
@@ -67,6 +70,40 @@
         continue
       dialog.querySelector('[autofocus]')?.focus()
     }
+  })
+
+  // Key column suggestions: a click adds the column to the comma-separated field (or removes it);
+  // the field stays free text, and each suggestion shows whether the field holds it (aria-pressed).
+  const keysIn = (field) =>
+    field.value
+      .split(',')
+      .map((k) => k.trim())
+      .filter(Boolean)
+  const syncSuggestions = (box) => {
+    const field = box && document.getElementById(box.dataset.keysField)
+    if (!field) return
+    const keys = keysIn(field)
+    for (const b of box.querySelectorAll('.key-suggestion'))
+      b.setAttribute('aria-pressed', String(keys.includes(b.dataset.key)))
+  }
+  document.addEventListener('click', (evt) => {
+    const button = evt.target.closest?.('.key-suggestion')
+    const box = button?.closest('.key-suggestions')
+    const field = box && document.getElementById(box.dataset.keysField)
+    if (!field) return
+    const keys = keysIn(field)
+    const key = button.dataset.key
+    field.value = (keys.includes(key) ? keys.filter((k) => k !== key) : [...keys, key]).join(', ')
+    field.dispatchEvent(new Event('input', { bubbles: true }))
+    syncSuggestions(box)
+  })
+  document.addEventListener('input', (evt) => {
+    if (evt.target.name !== 'key_columns') return
+    for (const box of document.querySelectorAll(`.key-suggestions[data-keys-field="${evt.target.id}"]`))
+      syncSuggestions(box)
+  })
+  document.addEventListener('htmx:after:swap', () => {
+    for (const box of document.querySelectorAll('.key-suggestions')) syncSuggestions(box)
   })
 
   const init = () => {

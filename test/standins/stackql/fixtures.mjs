@@ -2,6 +2,8 @@
 // credential checks and rows. Shapes follow reference/stackql.md; the data is made up.
 import { spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
+import { existsSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { loadRegistry, mergeRegistry } from './registry.mjs'
 
 export const PROVIDER_VERSION = 'v24.04.00227'
@@ -211,6 +213,17 @@ export const catalog = {
             ],
             rows: (params) => manyRows(Number(params.count[0])),
           },
+          // history: a resource whose rows a test changes between runs (add, remove, modify).
+          inventory: {
+            required: [],
+            columns: [
+              ['instance_id', 'string', 'Stable id of the instance'],
+              ['name', 'string', ''],
+              ['instance_type', 'string', ''],
+              ['public_ip', 'string', 'NULL-wrapped when the instance has none'],
+            ],
+            rows: (_params, _env, ctx) => inventoryRows(ctx.approot),
+          },
           nulls: {
             required: [],
             columns: [
@@ -287,6 +300,18 @@ export const catalog = {
       },
     },
   },
+}
+
+const INVENTORY_ROWS = [
+  { instance_id: 'i-0001', name: 'web-1', instance_type: 't3.small', public_ip: nil },
+  { instance_id: 'i-0002', name: 'web-2', instance_type: 't3.small', public_ip: nil },
+  { instance_id: 'i-0003', name: 'batch-1', instance_type: 'm5.large', public_ip: nil },
+]
+
+/** Test hook: `<approot>/standin-inventory.json` (an array of rows) replaces the default rows. */
+function inventoryRows(approot) {
+  const file = join(approot, 'standin-inventory.json')
+  return existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : INVENTORY_ROWS
 }
 
 function manyRows(count) {

@@ -87,6 +87,7 @@ for (const name of ['auth', 'registry']) {
 const approot = flags.approot ?? join(process.cwd(), '.stackql')
 const env = process.env
 const ctx = {
+  approot,
   log: (obj) =>
     env.STACKQL_STANDIN_LOG && appendFileSync(env.STACKQL_STANDIN_LOG, `${JSON.stringify(obj)}\n`),
 }
