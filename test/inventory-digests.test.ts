@@ -8,7 +8,6 @@ import { testDb } from './helpers/db.js'
 
 const S = 'stackql_inventory'
 const target = { schema: S, table: 'fleet' }
-const cols = ['id', 'size', 'tags']
 const keys = ['id']
 
 const fleet = (n: number, from = 0): Row[] =>

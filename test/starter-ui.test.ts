@@ -81,7 +81,7 @@ t.test(
     t.equal(created.statusCode, 200, created.body.slice(0, 300))
     const [schedule] = await app.db.getSchedules()
     t.equal(schedule?.target_table, 'aws_lambda_functions', 'the schedule is created')
-    t.same(schedule?.key_columns, ['FunctionArn'], 'with the starter query\'s key columns')
+    t.same(schedule?.key_columns, ['FunctionArn'], "with the starter query's key columns")
     const unknown = await session.get('/schedules?starter=nope/x')
     t.equal(unknown.statusCode, 400)
     const plain = await session.get('/schedules')
