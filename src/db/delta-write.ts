@@ -20,6 +20,7 @@ import {
   nullKeysError,
   STAGE_TABLE,
 } from './delta.js'
+import { type DigestTable, KeyHashList } from './digest-table.js'
 import type { DigestEntry } from './digests.js'
 import * as digests from './digests.js'
 import { rowDigest, seedHalves } from './row-digest.js'
@@ -105,7 +106,12 @@ export async function writeRows(tx: Sql, step: RowsStep): Promise<ChangeCounts &
   if (current) {
     const cmp = await compare(step, enc, seed, await digests.loadDigests(tx, schema, table, slices))
     if (cmp.nullKeys > 0) throw nullKeysError(cmp.nullKeys, step.keys, where)
-    if (!cmp.suspect && cmp.changed.size + cmp.gone.length <= NARROW_MAX_SHARE * Math.max(step.rowCount, 1)) {
+    const gone = cmp.differing <= NARROW_MAX_SHARE * Math.max(step.rowCount, 1) ? cmp.gone : null
+    if (
+      !cmp.suspect &&
+      gone &&
+      cmp.differing + gone.length <= NARROW_MAX_SHARE * Math.max(step.rowCount, 1)
+    ) {
       const entries: DigestEntry[] = []
       await copyInto(tx, stage, step, enc.lines({ only: cmp.changed, seed, entries }))
       await createGone(tx, schema, table, keyColumns)
@@ -145,8 +151,10 @@ async function keyVerdict(
 }
 
 interface Comparison {
-  /** Key hashes of rows that are new or whose digest changed. */
+  /** Key hashes of rows that are new or whose digest changed (only collected while few). */
   changed: Set<number>
+  /** How many rows are new or changed. */
+  differing: number
   /** Key hashes of stored rows the run no longer has. */
   gone: number[]
   nullKeys: number
@@ -159,11 +167,15 @@ async function compare(
   step: RowsStep,
   enc: RowEncoder,
   seed: string,
-  stored: Map<number, number>,
+  stored: DigestTable,
 ): Promise<Comparison> {
   const h = enc.hasher(seed)
   const changed = new Set<number>()
+  const added = new KeyHashList()
+  // Beyond this many differences the write compares every row anyway: stop collecting them.
+  const most = NARROW_MAX_SHARE * Math.max(step.rowCount, 1)
   let nullKeys = 0
+  let differing = 0
   let suspect = false
   for await (const batch of passOver(step.data)) {
     for (const row of batch) {
@@ -173,21 +185,23 @@ async function compare(
         continue
       }
       const kh = h.key(enc.slice(row), k)
-      const was = stored.get(kh)
-      if (was === undefined) {
-        if (changed.has(kh)) suspect = true
-        changed.add(kh)
-      } else if (was === SEEN) {
+      const i = stored.find(kh)
+      let differs: boolean
+      if (i < 0) {
+        added.push(kh)
+        differs = true
+      } else if (!stored.mark(i)) {
         suspect = true
+        differs = false
       } else {
-        if (was !== h.digest(enc.line(row))) changed.add(kh)
-        stored.set(kh, SEEN)
+        differs = stored.digestAt(i) !== h.digest(enc.line(row))
       }
+      if (differs && ++differing <= most) changed.add(kh)
     }
   }
-  const gone: number[] = []
-  for (const [kh, d] of stored) if (d !== SEEN) gone.push(kh)
-  return { changed, gone, nullKeys, suspect }
+  if (added.hasDuplicate()) suspect = true
+  const gone = differing <= most ? stored.unseen() : []
+  return { changed, gone, differing, nullKeys, suspect }
 }
 
 interface Hasher {
@@ -270,7 +284,7 @@ function rowEncoder(step: RowsStep): RowEncoder {
   }
   const entries = (seed: string) => {
     const h = hasher(seed)
-    const seen = new Set<number>()
+    const hashes = new KeyHashList()
     const verdict = { nullKeys: 0, suspect: false }
     async function* gen(): AsyncIterable<DigestEntry[]> {
       for await (const batch of passOver(step.data)) {
@@ -283,15 +297,12 @@ function rowEncoder(step: RowsStep): RowEncoder {
           }
           const s = slice(row)
           const keyHash = h.key(s, k)
-          if (seen.has(keyHash)) {
-            verdict.suspect = true
-            continue
-          }
-          seen.add(keyHash)
+          hashes.push(keyHash)
           out.push({ keyHash, slice: s, rowKey: k, digest: h.digest(line(row)) })
         }
         yield out
       }
+      if (hashes.hasDuplicate()) verdict.suspect = true
     }
     return Object.assign(gen(), { result: () => verdict })
   }

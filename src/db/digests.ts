@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import type { Sql } from './connect.js'
+import { DigestTable } from './digest-table.js'
 
 export interface DigestSet {
   /** 64-bit seed (text) of this table's digests. */
@@ -52,19 +53,23 @@ function scopeFilter(tx: Sql, slices: string[] | undefined) {
   return slices ? tx`and slice = any(${slices}::text[])` : tx``
 }
 
-/** The stored key hash -> digest pairs (of the slices in scope), streamed out with COPY. */
+/** The stored (key hash, digest) pairs of the slices in scope, sorted by key hash, read with a cursor. */
 export async function loadDigests(
   tx: Sql,
   schema: string,
   table: string,
   slices: string[] | undefined,
-): Promise<Map<number, number>> {
-  const out = new Map<number, number>()
+): Promise<DigestTable> {
+  const [c] = await tx<{ n: string }[]>`select count(*)::text as n from stackql_app.inventory_digests
+    where target_schema = ${schema} and target_table = ${table} ${scopeFilter(tx, slices)}`
+  const out = new DigestTable(Number(c!.n))
   // A cursor, not COPY TO: postgres.js can leave the connection paused after a large COPY TO stream.
+  // The primary key's order: ascending key hash within the table, as DigestTable.find needs.
   const rows = tx<{ k: string; d: string }[]>`
     select key_hash as k, digest as d from stackql_app.inventory_digests
-    where target_schema = ${schema} and target_table = ${table} ${scopeFilter(tx, slices)}`.cursor(20_000)
-  for await (const batch of rows) for (const r of batch) out.set(Number(r.k), Number(r.d))
+    where target_schema = ${schema} and target_table = ${table} ${scopeFilter(tx, slices)}
+    order by key_hash`.cursor(20_000)
+  for await (const batch of rows) for (const r of batch) out.push(Number(r.k), Number(r.d))
   return out
 }
 
@@ -140,8 +145,10 @@ export async function replaceDigests(
     await tx`copy ${tx(CHANGED_DIGESTS)} from stdin`.writable(),
     signal ? { signal } : {},
   )
+  // A key hash twice (a duplicate key, which the caller's typed check then refuses) keeps one entry.
   await tx`insert into stackql_app.inventory_digests (target_schema, target_table, key_hash, slice, row_key, digest)
-    select ${schema}, ${table}, key_hash, slice, row_key, digest from ${tx(CHANGED_DIGESTS)}`
+    select ${schema}, ${table}, key_hash, slice, row_key, digest from ${tx(CHANGED_DIGESTS)}
+    on conflict do nothing`
 }
 
 /** Records the set's seed, keys and the table's row count after this write. */
