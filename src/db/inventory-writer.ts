@@ -72,6 +72,8 @@ export interface WriteOptions {
   keys?: string[]
   /** Write change records for this run (none are written without it). */
   record?: { runId: number; scheduleId: number | null }
+  /** false: leave `<table>_mv` alone (a for_each iteration; its finish task refreshes it once). */
+  refreshView?: boolean
 }
 
 /** Defaults of INVENTORY_LOCK_TIMEOUT_MS / INVENTORY_STATEMENT_TIMEOUT_MS (src/config.ts). */
@@ -178,7 +180,8 @@ export async function writeInventory(
         await pipeline(lines, copy, signal ? { signal } : {})
         rowCount = data.rows.length
       }
-      const refreshedView = await refreshViewIfExists(tx, schema, `${table}_mv`)
+      const refreshedView =
+        opts.refreshView === false ? null : await refreshViewIfExists(tx, schema, `${table}_mv`)
       // The last chance to keep the previous snapshot: a cancel that came in after the rows (or with
       // no rows to copy at all) must not commit.
       signal?.throwIfAborted()
