@@ -4,6 +4,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { isAppError } from '../../src/errors.js'
+import { acrossRefs } from '../../src/fanout/across.js'
 import { DEFAULT_PROFILE, parseProfileRef } from '../../src/profiles/names.js'
 import { pickerProviders } from '../../src/profiles/referenced.js'
 
@@ -29,6 +30,8 @@ export function pickedProfiles(field: string | string[] | undefined): Record<str
 const PickerBody = Type.Object({
   query_text: Type.Optional(Type.String({ maxLength: 100_000 })),
   profile: ProfileField,
+  /** The Run across checkboxes (kept ticked when the picker re-renders). */
+  across: ProfileField,
 })
 
 const picker: FastifyPluginAsyncTypebox = async (app) => {
@@ -49,11 +52,15 @@ const picker: FastifyPluginAsyncTypebox = async (app) => {
       if (!isAppError(e)) throw e
       loadError = `Profiles could not be loaded: ${e.message}`
     }
+    const ticked = new Set(acrossRefs(req.body.across).map((s) => `${s.provider}/${s.profile}`))
     const rows = providers.map((provider) => {
       const names = known.find((k) => k.provider === provider)?.profiles.map((p) => p.profile) ?? []
       const profiles = names.includes(DEFAULT_PROFILE) ? names : [DEFAULT_PROFILE, ...names]
       const selected = profiles.includes(picked[provider] ?? '') ? picked[provider]! : DEFAULT_PROFILE
-      return { provider, profiles, selected }
+      // Run across offers the profiles that exist (mappings or variables), not an unmapped default.
+      const acrossProfiles = names.length ? names : []
+      const across = acrossProfiles.filter((p) => ticked.has(`${provider}/${p}`))
+      return { provider, profiles, selected, acrossProfiles, across }
     })
     return reply.render('ide/_profiles', {
       picker: {

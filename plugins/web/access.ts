@@ -14,6 +14,7 @@ import { type Rule, ruleFor } from '../../src/access/rules.js'
 import { requestDetails, runDetails } from '../../src/audit/entries.js'
 import { AuditStore } from '../../src/db/audit.js'
 import { AppError, isAppError } from '../../src/errors.js'
+import { acrossRefs } from '../../src/fanout/across.js'
 
 export interface RequestAccess {
   role: Role
@@ -170,6 +171,18 @@ export default fp(
           }
         }
       }
+
+      // Run across (POST /run/across): every profile it runs in is checked like a pick.
+      const across = rule.statement ? acrossRefs(body.across) : []
+      for (const { provider: p, profile } of across) {
+        const principals = await audit.profilePrincipals(p, profile)
+        if (!mayUseProfile(principals, req.user, req.groups, role)) {
+          const message = `Profile ${profile} of provider ${p} is restricted to some users and groups, and you are not one of them: ask an admin for access.`
+          const refused = await deny(req, rule, message, details)
+          return runAnswer(reply, 'access/_run-refused', { message: refused.message }, 403)
+        }
+      }
+      if (across.length) details = { ...details, profiles: across.map((s) => `${s.provider}/${s.profile}`) }
 
       if (!rule.action) return
       let id: number
