@@ -198,6 +198,8 @@ async function select(stmt) {
   // int-snapshots: a resource may also write to stderr and set the exit code (partial, noise, echo).
   if (r.stderr) process.stderr.write(r.stderr(params, env))
   if (r.exitCode) process.exitCode = r.exitCode
+  const raw = r.output?.(params)
+  if (raw !== undefined) return raw
   const star = stmt.items.length === 1 && stmt.items[0].star
   const out =
     star && r.rawRows
