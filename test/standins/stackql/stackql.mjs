@@ -36,6 +36,14 @@ const argv = process.argv.slice(2)
 if (process.env.STACKQL_STANDIN_LOG) {
   appendFileSync(process.env.STACKQL_STANDIN_LOG, `${JSON.stringify({ pid: process.pid, argv })}\n`)
 }
+// Tests of credential isolation: every process's whole environment (names AND values), so a test
+// can check each StackQL process saw only its own profile's credentials. Test-only, never set in use.
+if (process.env.STACKQL_STANDIN_ENV_LOG) {
+  appendFileSync(
+    process.env.STACKQL_STANDIN_ENV_LOG,
+    `${JSON.stringify({ pid: process.pid, argv, env: { ...process.env } })}\n`,
+  )
+}
 process.stdout.on('error', () => process.exit(0))
 
 function usageError(msg) {
