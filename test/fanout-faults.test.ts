@@ -86,6 +86,51 @@ t.test(
   },
 )
 
+t.test('one slice hanging past the timeout: PARTIAL, the hanging slice’s previous rows intact', async (t) => {
+  const { db, sql } = await testDb(t)
+  await setVars(db, 'fast', { secs: '0' })
+  await setVars(db, 'slow', { secs: '0' })
+  const { runner } = makeRunner(t, { timeoutMs: 4000 })
+  const queries = new QueryService({
+    runner,
+    credentials: new CredentialResolver({ source: 'environment', readEnv: () => undefined }),
+    loadProviderConfig: (p) => db.getProviderConfigFor(p),
+    loadProfileVariables: (p) => db.getProfileVariablesFor(p),
+  })
+  const query = await db.saveQuery(
+    {
+      name: 'sleepy',
+      description: '',
+      query_text: 'SELECT slept FROM stackql_test.util.sleep WHERE seconds = {{ secs }}',
+      provider: 'stackql_test',
+    },
+    'me',
+  )
+  const d = { db, sql, queries, log: { info() {}, warn() {}, error() {} } }
+  const args = {
+    queryId: query.id,
+    targetSchema: 'stackql_inventory',
+    targetTable: 'sleepy',
+    profiles: 'stackql_test/fast,stackql_test/slow',
+  }
+  t.equal((await runInventory(d, args)).status, 'SUCCESS')
+  await setVars(db, 'fast', { secs: '1' })
+  await setVars(db, 'slow', { secs: '60' })
+  const out = await runInventory(d, args)
+  t.equal(out.status, 'PARTIAL', out.error ?? '')
+  t.match(
+    out.slices!.find((s) => s.slice.profile === 'slow')!.error,
+    /stackql_test\/slow: .*(timed out|took longer|timeout)/i,
+  )
+  const rows = await sql<{ slept: string; _profile: string }[]>`
+    select slept::text, _profile from stackql_inventory.sleepy order by _profile`
+  t.same(
+    rows.map((r) => `${r._profile}:${r.slept}`),
+    ['fast:1', 'slow:0'],
+    'fast replaced; slow keeps the row of its last good run',
+  )
+})
+
 t.test('SIGKILL of the runner mid-fan-out: the table is as before the run', async (t) => {
   const { db, sql, url } = await testDb(t)
   const profiles = ['east', 'west', 'south']
