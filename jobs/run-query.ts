@@ -8,17 +8,34 @@ import type { FastifyInstance } from 'fastify'
 import { buildServiceApp, loggerOptions } from '../plugins/services/index.js'
 import { loadConfig, loadDotEnvForDevelopment } from '../src/config.js'
 import { AppError, isAppError } from '../src/errors.js'
-import { type InventoryRunArgs, oneLine, runInventory } from '../src/services/inventory-run.js'
+import {
+  type InventoryRunArgs,
+  type InventoryRunOutcome,
+  oneLine,
+  runInventory,
+} from '../src/services/inventory-run.js'
+import { finishIterations, runIteration } from '../src/services/iteration-run.js'
 
 const USAGE = `usage: run-query --query-id N --target-schema SCHEMA --target-table TABLE [--schedule-id N] [--trigger local|databricks]
                  [--timeout-s SECONDS] [--log-file PATH] [--profiles aws/prod,aws/staging|aws/*]
+                 [--profile aws/prod --job-run-id ID | --finish --profiles ... --job-run-id ID]
   Runs saved query N and replaces SCHEMA.TABLE with its rows (a runs record is written either way).
   --timeout-s bounds the whole run (it is stopped and recorded FAILED after that long);
   --log-file names the file this process logs to, so a failed run's record can point to it;
   --profiles runs the query once per profile slice (SLICE_CONCURRENCY at once) with only that
-  profile's credentials; some slices failing is PARTIAL (exit 3): their previous rows are kept.`
+  profile's credentials; some slices failing is PARTIAL (exit 3): their previous rows are kept.
+  --profile (one for_each iteration) runs that one slice and replaces only its profile's rows,
+  recorded under --job-run-id (exit 1 when the slice failed); --finish (the task after the
+  iterations) refreshes TABLE_mv and closes the run from what the iterations recorded.`
 
-function parse(argv: string[]): InventoryRunArgs & { timeoutMs?: number } {
+type CliArgs = InventoryRunArgs & {
+  timeoutMs?: number
+  profile?: string
+  finish?: boolean
+  jobRunId?: string
+}
+
+function parse(argv: string[]): CliArgs {
   const { values, positionals } = parseArgs({
     args: argv,
     strict: true,
@@ -32,6 +49,9 @@ function parse(argv: string[]): InventoryRunArgs & { timeoutMs?: number } {
       'timeout-s': { type: 'string' },
       'log-file': { type: 'string' },
       profiles: { type: 'string' },
+      profile: { type: 'string' },
+      finish: { type: 'boolean' },
+      'job-run-id': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   })
@@ -59,7 +79,22 @@ function parse(argv: string[]): InventoryRunArgs & { timeoutMs?: number } {
   if (timeout !== undefined && !(/^[0-9]{1,7}(\.[0-9]+)?$/.test(timeout) && Number(timeout) > 0)) {
     throw new Error(`--timeout-s must be a positive number of seconds, got ${JSON.stringify(timeout)}`)
   }
+  const jobRunId = values['job-run-id']
+  if (values.profile !== undefined && values.finish)
+    throw new Error('--profile and --finish exclude each other')
+  if (values.profile !== undefined && values.profiles !== undefined)
+    throw new Error('--profile (one for_each iteration) and --profiles exclude each other')
+  if (values.finish && values.profiles === undefined) throw new Error('--finish needs --profiles')
+  if ((values.profile !== undefined || values.finish) && !jobRunId)
+    throw new Error(`${values.finish ? '--finish' : '--profile'} needs --job-run-id`)
+  if (jobRunId !== undefined && !/^[A-Za-z0-9_-]{1,64}$/.test(jobRunId))
+    throw new Error(`--job-run-id must be a job run id, got ${JSON.stringify(jobRunId)}`)
+  if (jobRunId !== undefined && values.profile === undefined && !values.finish)
+    throw new Error('--job-run-id goes with --profile or --finish')
   return {
+    ...(values.profile !== undefined ? { profile: values.profile } : {}),
+    ...(values.finish ? { finish: true } : {}),
+    ...(jobRunId !== undefined ? { jobRunId } : {}),
     queryId,
     timeoutMs: timeout === undefined ? undefined : Math.round(Number(timeout) * 1000),
     logFile: values['log-file'],
@@ -72,7 +107,7 @@ function parse(argv: string[]): InventoryRunArgs & { timeoutMs?: number } {
 }
 
 async function main(): Promise<number> {
-  let args: InventoryRunArgs & { timeoutMs?: number }
+  let args: CliArgs
   try {
     args = parse(process.argv.slice(2))
   } catch (e) {
@@ -112,19 +147,35 @@ async function main(): Promise<number> {
     const config = loadConfig()
     // Logs go to stdout (the job's driver log / the app's log for Run now); stderr carries only the reason line.
     app = await buildServiceApp(config, { credentialSource: 'environment', logger: loggerOptions(config) })
-    const outcome = await runInventory(
-      {
-        db: app.db,
-        sql: app.sql,
-        queries: app.queries,
-        log: app.log,
-        writeLimits: config.inventoryWriter,
-        sliceConcurrency: config.sliceConcurrency,
-        changeRetentionDays: config.changeRetentionDays,
-      },
-      args,
-      controller.signal,
-    )
+    const deps = {
+      db: app.db,
+      sql: app.sql,
+      queries: app.queries,
+      log: app.log,
+      writeLimits: config.inventoryWriter,
+      sliceConcurrency: config.sliceConcurrency,
+      changeRetentionDays: config.changeRetentionDays,
+    }
+    let outcome: InventoryRunOutcome
+    if (args.profile !== undefined && args.jobRunId) {
+      outcome = await runIteration(
+        deps,
+        { ...args, profile: args.profile, jobRunId: args.jobRunId },
+        controller.signal,
+      )
+      if (outcome.status === 'SUCCESS') {
+        process.stdout.write(
+          `run ${outcome.runId}: slice ${args.profile} wrote ${outcome.rowCount} rows to ${args.targetSchema}.${args.targetTable}\n`,
+        )
+        return interrupted ?? 0
+      }
+      process.stderr.write(`${oneLine(outcome.error ?? 'the slice failed')}\n`)
+      return interrupted ?? 1
+    }
+    outcome =
+      args.finish && args.jobRunId && args.profiles
+        ? await finishIterations(deps, { ...args, profiles: args.profiles, jobRunId: args.jobRunId })
+        : await runInventory(deps, args, controller.signal)
     if (outcome.status === 'SUCCESS') {
       process.stdout.write(
         `run ${outcome.runId}: wrote ${outcome.rowCount} rows to ${args.targetSchema}.${args.targetTable}\n`,

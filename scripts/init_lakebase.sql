@@ -311,3 +311,10 @@ CREATE TABLE IF NOT EXISTS stackql_app.inventory_digests (
   digest        bigint NOT NULL,
   PRIMARY KEY (target_schema, target_table, key_hash)
 );
+
+-- fanout2: for_each iterations (`--profile p --job-run-id R`) and their finish task (`--finish`)
+-- are separate runner processes of one Databricks job run: they share ONE runs row, found by the
+-- job run id ({{job.run_id}}). NULL for every other run (local, Run now, single-task jobs).
+ALTER TABLE stackql_app.runs ADD COLUMN IF NOT EXISTS job_run_id text;
+CREATE UNIQUE INDEX IF NOT EXISTS runs_job_run_id_idx ON stackql_app.runs (job_run_id)
+  WHERE job_run_id IS NOT NULL;

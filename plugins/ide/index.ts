@@ -3,12 +3,14 @@
 import type { FastifyPluginAsync } from 'fastify'
 import { isAppError } from '../../src/errors.js'
 import type { Query } from '../../src/models.js'
+import acrossRoutes from './across.js'
 import chatRoutes from './chat.js'
 import explorerRoutes from './explorer.js'
 import profilePicker from './profiles.js'
 import queryRoutes, { sidebarData } from './queries.js'
 import { ResultCache, type ResultCacheOptions } from './result-cache.js'
 import resultRoutes from './results.js'
+import { RunLimits } from './run-limits.js'
 import starterRoutes from './starter.js'
 
 export interface IdeOptions {
@@ -54,7 +56,12 @@ const ide: FastifyPluginAsync<IdeOptions> = async (app, opts) => {
     return reply.renderHtml(html, { title: 'IDE' })
   })
 
-  await app.register(resultRoutes, { cache })
+  const limits = new RunLimits({
+    perUser: app.config.ide.maxConcurrentRunsPerUser,
+    total: app.config.ide.maxConcurrentRuns,
+  })
+  await app.register(resultRoutes, { cache, limits })
+  await app.register(acrossRoutes, { cache, limits })
   await app.register(queryRoutes)
   await app.register(profilePicker)
   await app.register(chatRoutes, { cache })

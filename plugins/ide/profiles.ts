@@ -4,6 +4,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { isAppError } from '../../src/errors.js'
+import { acrossRefs } from '../../src/fanout/across.js'
 import { DEFAULT_PROFILE, parseProfileRef } from '../../src/profiles/names.js'
 import { pickerProviders } from '../../src/profiles/referenced.js'
 
@@ -29,6 +30,8 @@ export function pickedProfiles(field: string | string[] | undefined): Record<str
 const PickerBody = Type.Object({
   query_text: Type.Optional(Type.String({ maxLength: 100_000 })),
   profile: ProfileField,
+  /** The Run across checkboxes (kept ticked when the picker re-renders). */
+  across: ProfileField,
 })
 
 const picker: FastifyPluginAsyncTypebox = async (app) => {
@@ -49,6 +52,7 @@ const picker: FastifyPluginAsyncTypebox = async (app) => {
       if (!isAppError(e)) throw e
       loadError = `Profiles could not be loaded: ${e.message}`
     }
+    const ticked = new Set(acrossRefs(req.body.across).map((s) => `${s.provider}/${s.profile}`))
     const rows = providers.map((provider) => {
       const names = known.find((k) => k.provider === provider)?.profiles.map((p) => p.profile) ?? []
       const all = names.includes(DEFAULT_PROFILE) ? names : [DEFAULT_PROFILE, ...names]
@@ -56,7 +60,10 @@ const picker: FastifyPluginAsyncTypebox = async (app) => {
       const profiles = all.filter((name) => req.access.profiles.may(provider, name))
       const fallback = profiles.includes(DEFAULT_PROFILE) ? DEFAULT_PROFILE : (profiles[0] ?? '')
       const selected = profiles.includes(picked[provider] ?? '') ? picked[provider]! : fallback
-      return { provider, profiles, selected }
+      // Run across offers the profiles that exist (mappings or variables) and this user may use.
+      const acrossProfiles = names.filter((name) => req.access.profiles.may(provider, name))
+      const across = acrossProfiles.filter((p) => ticked.has(`${provider}/${p}`))
+      return { provider, profiles, selected, acrossProfiles, across }
     })
     return reply.render('ide/_profiles', {
       picker: {

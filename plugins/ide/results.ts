@@ -16,6 +16,8 @@ import { RunLimits } from './run-limits.js'
 
 export interface ResultsOptions {
   cache: ResultCache
+  /** Shared with Run across (plugins/ide/across.ts), so both count against one limit. */
+  limits?: RunLimits
 }
 
 const INCOMPLETE_TITLE =
@@ -93,9 +95,11 @@ export function resultView(
 const EXPIRED =
   'This result is no longer available (the server keeps the last 20 results for 30 minutes): run the query again.'
 
-const results: FastifyPluginAsyncTypebox<ResultsOptions> = async (app, { cache }) => {
+const results: FastifyPluginAsyncTypebox<ResultsOptions> = async (app, opts) => {
+  const { cache } = opts
   const ide = app.config.ide
-  const limits = new RunLimits({ perUser: ide.maxConcurrentRunsPerUser, total: ide.maxConcurrentRuns })
+  const limits =
+    opts.limits ?? new RunLimits({ perUser: ide.maxConcurrentRunsPerUser, total: ide.maxConcurrentRuns })
 
   app.post('/run', { schema: { body: RunBody } }, async (req, reply) => {
     const queryText = req.body.query_text

@@ -52,6 +52,9 @@ const CronBody = Type.Object({
   cron_expression: ScheduleInput.properties.cron_expression,
   shrink_guard_pct: ShrinkGuardField,
   key_columns: KeyColumnsField,
+  profiles: ProfilesField,
+  /** Present when the Edit dialog showed the profiles field: no `profiles` then means "none". */
+  profiles_field: Type.Optional(Type.String({ maxLength: 1 })),
 })
 
 /** How long a row waits for a started run to report: a job cluster needs minutes to start. */
@@ -244,8 +247,20 @@ const schedules: FastifyPluginAsync = async (fastify) => {
   })
 
   app.get('/:id/edit', { schema: { params: IdParams } }, async (req, reply) => {
-    const schedule = await loadRow(req.params.id)
-    return reply.render('schedules/_edit', { row: schedule, timezone: app.config.jobTimezone })
+    const [schedule, saved, profiles] = await Promise.all([
+      loadRow(req.params.id),
+      app.db.getSchedule(req.params.id),
+      app.db.getProviderProfiles(),
+    ])
+    return reply.render('schedules/_edit', {
+      row: schedule,
+      timezone: app.config.jobTimezone,
+      profileChoices: profiles.map((p) => ({
+        provider: p.provider,
+        profiles: p.profiles.map((x) => x.profile),
+      })),
+      chosenProfiles: saved?.profiles ?? [],
+    })
   })
 
   app.post('/:id/cron', { schema: { params: IdParams, body: CronBody } }, async (req, reply) => {
@@ -253,9 +268,12 @@ const schedules: FastifyPluginAsync = async (fastify) => {
     const guard =
       req.body.shrink_guard_pct === undefined ? undefined : parseShrinkGuard(req.body.shrink_guard_pct)
     const keys = req.body.key_columns === undefined ? undefined : parseKeyColumns(req.body.key_columns)
+    const profiles = req.body.profiles_field ? (formProfiles(req.body.profiles) ?? null) : undefined
+    if (profiles !== undefined) await app.schedules.checkProfiles(req.params.id, profiles)
     await app.schedules.updateCron(req.params.id, req.body.cron_expression)
     if (guard !== undefined) await app.schedules.setShrinkGuard(req.params.id, guard)
     if (keys !== undefined) await app.schedules.setKeyColumns(req.params.id, keys ?? [])
+    if (profiles !== undefined) await app.schedules.setProfiles(req.params.id, profiles)
     return reply.render('schedules/_row', { row: await loadRow(req.params.id) })
   })
 

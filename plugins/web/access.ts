@@ -15,6 +15,7 @@ import { type Rule, ruleFor } from '../../src/access/rules.js'
 import { requestDetails, runDetails } from '../../src/audit/entries.js'
 import { AuditStore } from '../../src/db/audit.js'
 import { AppError, isAppError } from '../../src/errors.js'
+import { acrossRefs } from '../../src/fanout/across.js'
 
 export interface RequestAccess {
   role: Role
@@ -216,6 +217,22 @@ export default fp(
           throw refused
         }
       }
+
+      // Run across (POST /run/across): every profile it runs in is checked like a pick.
+      const across = rule.statement ? acrossRefs(body.across) : []
+      if (across.length) {
+        const gate = await loadGate(req)
+        const refusedAcross = gate.refused(across)
+        if (refusedAcross[0]) {
+          const why = req.groupsProblem ? ` (${req.groupsProblem})` : ''
+          const refused = await deny(req, rule, `${profileRefusal(refusedAcross[0], rule.what)}${why}`, {
+            ...details,
+            refused_profiles: refusedAcross.map(label),
+          })
+          return runAnswer(reply, 'access/_run-refused', { message: refused.message }, 403)
+        }
+      }
+      if (across.length) details = { ...details, profiles: across.map((s) => `${s.provider}/${s.profile}`) }
 
       if (confirm) return runAnswer(reply, 'access/_confirm-mutation', confirm, 200)
 

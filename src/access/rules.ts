@@ -25,6 +25,8 @@ export interface Rule {
 
 export const RULES: Record<string, Rule> = {
   'POST /run': { role: 'viewer', action: 'query.run', statement: true, profiles: 'run', what: 'run queries' },
+  /** Run across profiles (IDE): the statement rule and every profile's restriction apply. */
+  'POST /run/across': { role: 'viewer', action: 'query.run', statement: true, what: 'run queries' },
   'POST /chat': { role: 'viewer', what: 'ask the assistant' },
   'POST /chat/render': { role: 'viewer', what: 'use the assistant' },
   'POST /queries': { role: 'editor', action: 'query.save', what: 'save queries' },

@@ -62,6 +62,8 @@ export interface WriteOptions {
   keys?: string[]
   /** Write change records for this run (none are written without it). */
   record?: { runId: number; scheduleId: number | null }
+  /** false: leave `<table>_mv` alone (a for_each iteration; its finish task refreshes it once). */
+  refreshView?: boolean
 }
 
 export interface WriteResult {
@@ -174,7 +176,8 @@ export async function writeInventory(
         batchRows: opts.batchRows ?? 2000,
         signal,
       })
-      const refreshedView = await refreshViewIfExists(tx, schema, `${table}_mv`)
+      const refreshedView =
+        opts.refreshView === false ? null : await refreshViewIfExists(tx, schema, `${table}_mv`)
       // The last chance to keep the previous snapshot: a cancel that came in after the rows (or with
       // no rows to copy at all) must not commit.
       signal?.throwIfAborted()

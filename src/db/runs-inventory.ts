@@ -33,6 +33,37 @@ export class RunsAndInventory extends DbBase {
     })
   }
 
+  /**
+   * The one runs row of a Databricks job run whose for_each iterations and finish task are separate
+   * runner processes: the first to arrive creates it, the others get the same row (`job_run_id` unique).
+   */
+  async joinJobRun(run: RunStart, jobRunId: string): Promise<Run> {
+    return this.use(async (sql) => {
+      const [row] = await sql<Run[]>`
+        insert into stackql_app.runs (schedule_id, query_id, target_schema, target_table, trigger, job_run_id)
+        values (
+          coalesce(${run.schedule_id ?? null}::bigint, (select id from stackql_app.schedules
+            where target_schema = ${run.target_schema} and target_table = ${run.target_table})),
+          ${run.query_id}, ${run.target_schema}, ${run.target_table}, ${run.trigger ?? 'databricks'}, ${jobRunId})
+        on conflict (job_run_id) where job_run_id is not null
+          do update set job_run_id = excluded.job_run_id
+        returning *, (xmax = 0) as created`
+      const created = (row as Run & { created?: boolean }).created
+      delete (row as Run & { created?: boolean }).created
+      if (created && row!.schedule_id) {
+        await sql`update stackql_app.schedules set last_run_status = 'RUNNING', updated_at = now()
+          where id = ${row!.schedule_id}`
+      }
+      return row!
+    })
+  }
+
+  /** Refreshes `<table>_mv` when it exists (the for_each finish task); its name, or null. */
+  async refreshViewOfTable(schema: string, table: string): Promise<string | null> {
+    const view = assertIdentifierShape(`${table}_mv`, 'view')
+    return this.use((sql) => refreshViewIfExists(sql, schema, view))
+  }
+
   /** Records the outcome of a run and the schedule's last_run_at / last_run_status / last_error. */
   async finishRun(
     id: number,

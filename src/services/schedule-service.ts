@@ -129,6 +129,39 @@ export class ScheduleService {
     return this.db.updateSchedule(id, { key_columns: parseKeyColumns(keys) })
   }
 
+  /**
+   * Changes the profiles a schedule runs across (null/empty = the default profile): checked like
+   * on create (unknown profiles are a 4xx, nothing changes), then the job is rebuilt for the new
+   * slices and the row saved (the job is put back if saving fails).
+   */
+  /** Throws the 4xx setProfiles would (bad or unknown profiles) without changing anything. */
+  async checkProfiles(id: number, profiles: string[] | null): Promise<void> {
+    const schedule = await this.requireSchedule(id)
+    if (profiles?.length) await this.jobInputs(await this.requireQuery(schedule.query_id), { profiles })
+  }
+
+  async setProfiles(id: number, profiles: string[] | null): Promise<Schedule> {
+    const schedule = await this.requireSchedule(id)
+    const query = await this.requireQuery(schedule.query_id)
+    const next = { ...schedule, profiles: profiles?.length ? profiles : null }
+    const inputs = await this.jobInputs(query, next)
+    if (schedule.job_id) {
+      const jobs = this.requireJobs(schedule)
+      await jobs.updateInventoryJob(schedule.job_id, query, next, inputs.mappings, inputs.slices)
+      try {
+        return await this.db.updateSchedule(id, { profiles: next.profiles })
+      } catch (e) {
+        const before = await this.jobInputs(query, schedule).catch(() => undefined)
+        if (before)
+          await jobs
+            .updateInventoryJob(schedule.job_id, query, schedule, before.mappings, before.slices)
+            .catch(() => {})
+        throw e
+      }
+    }
+    return this.db.updateSchedule(id, { profiles: next.profiles })
+  }
+
   async updateCron(id: number, cron: string): Promise<Schedule> {
     parseSchedule(cron, this.timezone)
     const schedule = await this.requireSchedule(id)

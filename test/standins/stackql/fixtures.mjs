@@ -282,6 +282,20 @@ export const catalog = {
               'error: http response status code: 403, response body: <Response><Errors><Error><Code>UnauthorizedOperation</Code><Message>You are not authorized to perform this operation. (region eu-west-1)</Message></Error></Errors></Response>\n',
             exitCode: 1,
           },
+          // A slice whose StackQL prints something that is not JSON on stdout (mode = 'text'), e.g.
+          // a wrapper or an old binary ignoring --output json; otherwise one row {tag, mode}.
+          garbled: {
+            required: ['mode', 'tag'],
+            columns: [
+              ['tag', 'string', ''],
+              ['mode', 'string', ''],
+            ],
+            rows: (params) => [{ tag: params.tag[0], mode: params.mode[0] }],
+            output: (params) =>
+              params.mode[0] === 'text'
+                ? '|  tag  | mode |\n|-------|------|\n| x     | text |\n'
+                : undefined,
+          },
           noise: {
             required: [],
             columns: [['id', 'string', '']],

@@ -36,6 +36,14 @@ const argv = process.argv.slice(2)
 if (process.env.STACKQL_STANDIN_LOG) {
   appendFileSync(process.env.STACKQL_STANDIN_LOG, `${JSON.stringify({ pid: process.pid, argv })}\n`)
 }
+// Tests of credential isolation: every process's whole environment (names AND values), so a test
+// can check each StackQL process saw only its own profile's credentials. Test-only, never set in use.
+if (process.env.STACKQL_STANDIN_ENV_LOG) {
+  appendFileSync(
+    process.env.STACKQL_STANDIN_ENV_LOG,
+    `${JSON.stringify({ pid: process.pid, argv, env: { ...process.env } })}\n`,
+  )
+}
 process.stdout.on('error', () => process.exit(0))
 
 function usageError(msg) {
@@ -199,6 +207,8 @@ async function select(stmt) {
   // int-snapshots: a resource may also write to stderr and set the exit code (partial, noise, echo).
   if (r.stderr) process.stderr.write(r.stderr(params, env))
   if (r.exitCode) process.exitCode = r.exitCode
+  const raw = r.output?.(params)
+  if (raw !== undefined) return raw
   const star = stmt.items.length === 1 && stmt.items[0].star
   const out =
     star && r.rawRows
