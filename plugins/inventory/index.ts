@@ -3,6 +3,7 @@
 // of its `<table>_mv` materialised view. Identifiers are validated by DbService (pattern + catalog).
 import type { FastifyPluginAsync } from 'fastify'
 import { Type } from 'typebox'
+import { columnComments } from '../../src/db/table-comments.js'
 import { readColumnMap } from '../../src/db/column-map.js'
 import { INVENTORY_SCHEMA } from '../../src/db/identifiers.js'
 import { AppError } from '../../src/errors.js'
@@ -34,10 +35,11 @@ const inventory: FastifyPluginAsync = async (app) => {
   async function detailOf(name: string, listed?: InventoryTable[]) {
     // Validates the name (400) and that it is an inventory table (404) before anything else.
     const preview = await app.db.getInventoryPreview(name, PREVIEW_ROWS)
-    const [tables, runs, columnMap] = await Promise.all([
+    const [tables, runs, columnMap, columns] = await Promise.all([
       listed ?? app.db.getInventoryTables(),
       app.db.getRunsForTable(INVENTORY_SCHEMA, name, RUNS_SHOWN),
       app.db.use((sql) => readColumnMap(sql, INVENTORY_SCHEMA, name)),
+      app.db.use((sql) => columnComments(sql, INVENTORY_SCHEMA, name)),
     ])
     const table = tables.find((t) => t.name === name)
     return {
@@ -46,6 +48,7 @@ const inventory: FastifyPluginAsync = async (app) => {
       rows: tableRows(table ? [table] : [])[0],
       preview: previewOf(preview),
       columnMap: columnMapOf(columnMap),
+      columns,
       limit: PREVIEW_ROWS,
       runs: runs.length,
       runsChart: runsChart(runs),

@@ -72,6 +72,8 @@ export interface WriteResult {
   columns: { name: string; type: string }[]
   /** Result column name -> table column name, for the names that differ (from the stored mapping). */
   renamed: Record<string, string>
+  /** This run's result columns and the table column each went to. */
+  written: { source: string; name: string }[]
   /** Mapping entries this write created (new keys; a whole table's when a previous version made it). */
   mappedColumns: ColumnMapEntry[]
   /** Columns widened by this write. */
@@ -187,6 +189,7 @@ export async function writeInventory(
         renamed: Object.fromEntries(
           sourceNames.map((s, i) => [s, names[i]!] as const).filter(([s, n]) => s !== n),
         ),
+        written: sourceNames.map((source, i) => ({ source, name: names[i]! })),
         mappedColumns: mapped.added,
         widened,
         refreshedView,
