@@ -3,7 +3,8 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
-import { fillVariables, loadStarterLibrary, parseStarter } from '../src/starter/library.js'
+import { assertPlaceholdersInCode, findPlaceholders, substituteVariables } from '../src/profiles/variables.js'
+import { loadStarterLibrary, parseStarter } from '../src/starter/library.js'
 import { pulledRunner } from './helpers/stackql.js'
 
 const REGISTRY = fileURLToPath(new URL('./standins/stackql/registry/', import.meta.url))
@@ -23,11 +24,11 @@ const registry = new Map<string, RegistryDoc>(
 // stand-in's hand-made fixture columns.
 const NOT_FROM_REGISTRY = new Set(['aws.ec2.instances', 'google.compute.instances'])
 
-// What a profile will supply once profiles with variables exist (another issue).
+// What a profile supplies (Providers page variables): plain values, lists comma-separated.
 const VARIABLES: Record<string, string> = {
-  regions: "'us-east-1', 'eu-west-1'",
+  regions: 'us-east-1, eu-west-1',
   region: 'us-east-1',
-  security_group_ids: "'sg-0a1b2c3d', 'sg-0e4f5a6b'",
+  security_group_ids: 'sg-0a1b2c3d, sg-0e4f5a6b',
   project: 'stackql-demo',
   zone: 'us-east1-b',
   subscription_id: '00000000-0000-4000-8000-000000000000',
@@ -85,11 +86,19 @@ t.test(
   },
 )
 
+/** The statement as a run sends it: the production check and substitution with VARIABLES. */
+function filled(statement: string): string {
+  const placeholders = findPlaceholders(statement)
+  assertPlaceholdersInCode(statement, placeholders)
+  const values = new Map(Object.entries(VARIABLES).map(([k, value]) => [k, { value, from: 'test/default' }]))
+  return substituteVariables(statement, placeholders, { values, profiles: ['test/default'] })
+}
+
 t.test('every starter query runs on the stand-in with its variables filled and returns rows', async (t) => {
   const providers = [...new Set(library.map((q) => q.provider))]
   const { runner } = await pulledRunner(t, providers)
   for (const q of library) {
-    const result = await runner.run(fillVariables(q.statement, VARIABLES), { env: CREDENTIALS })
+    const result = await runner.run(filled(q.statement), { env: CREDENTIALS })
     t.ok(
       result.rows.length > 0 || q.id === 'github/org_public_repos_archived',
       `${q.id} returned ${result.rows.length} rows`,
@@ -120,23 +129,37 @@ t.test(
       /not used by the statement: regions/,
     )
     t.throws(() => parseStarter('aws/w', `${head('')}DELETE FROM aws.s3.buckets`), /must be a SELECT/)
+    t.throws(
+      () =>
+        parseStarter(
+          'aws/q',
+          `${head('-- variables: region\n')}SELECT a FROM aws.s3.buckets WHERE region = '{{ region }}'`,
+        ),
+      /starter\/aws\/q\.sql: .*inside a string literal/,
+    )
     t.equal(
       parseStarter(
         'aws/v',
-        `${head('-- variables: region\n')}SELECT a FROM aws.s3.buckets WHERE region = '{{ region }}'`,
+        `${head('-- variables: region\n')}SELECT a FROM aws.s3.buckets WHERE region = {{ region }}`,
       ).table,
       't',
     )
   },
 )
 
-t.test('filling variables refuses a placeholder without a value, naming it', async (t) => {
-  t.throws(
-    () => fillVariables("WHERE region = '{{ region }}'", {}),
-    /No value for the variable \{\{ region \}\}/,
-  )
-  t.equal(
-    fillVariables('WHERE region IN ({{ regions }})', { regions: "'a', 'b'" }),
-    "WHERE region IN ('a', 'b')",
-  )
-})
+t.test(
+  'starter placeholders are filled by the profile substitution: unquoted, each value quoted once',
+  async (t) => {
+    for (const q of library)
+      t.doesNotThrow(() => filled(q.statement), `${q.id} is filled the way a run fills it`)
+    t.throws(
+      () =>
+        assertPlaceholdersInCode(
+          "WHERE region = '{{ region }}'",
+          findPlaceholders("WHERE region = '{{ region }}'"),
+        ),
+      /inside a string literal/,
+    )
+    t.equal(filled('WHERE region IN ({{ regions }})'), "WHERE region IN ('us-east-1', 'eu-west-1')")
+  },
+)

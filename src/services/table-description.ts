@@ -5,6 +5,7 @@
 import type { Sql } from '../db/connect.js'
 import { cachedFieldDescriptions, writeTableComments } from '../db/table-comments.js'
 import type { Query, Schedule } from '../models.js'
+import { findPlaceholders, maskPlaceholders } from '../profiles/variables.js'
 import { resourceReferences } from '../stackql/references.js'
 
 export interface DescribedRun {
@@ -42,7 +43,9 @@ export async function describeTable(
   target: { schema: string; table: string },
   run: DescribedRun,
 ): Promise<void> {
-  const refs = resourceReferences(run.query.query_text)
+  // Profile variables ({{ regions }}) are not StackQL tokens: mask them before reading the references.
+  const text = run.query.query_text
+  const refs = resourceReferences(maskPlaceholders(text, findPlaceholders(text)))
   const resources = [...new Set(refs.map((r) => `${r.provider}.${r.service}.${r.resource}`))]
   const fields = await cachedFieldDescriptions(sql, resources)
   const from = resources.length ? `from ${resources.join(', ')}` : `from the query "${run.query.name}"`

@@ -4,6 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { join, relative, sep } from 'node:path'
 import { AppError } from '../errors.js'
 import { projectRoot } from '../paths.js'
+import { assertPlaceholdersInCode, findPlaceholders } from '../profiles/variables.js'
 
 /** One curated query, as its file declares it. */
 export interface StarterQuery {
@@ -83,6 +84,12 @@ export function parseStarter(id: string, text: string): StarterQuery {
   if (undeclared.length) fail(`placeholders not declared in "variables": ${undeclared.join(', ')}`)
   const unused = variables.filter((v) => !used.includes(v))
   if (unused.length) fail(`declared variables not used by the statement: ${unused.join(', ')}`)
+  // Placeholders are filled the way every run fills them: quoted once by the substitution.
+  try {
+    assertPlaceholdersInCode(statement, findPlaceholders(statement))
+  } catch (e) {
+    fail((e as Error).message)
+  }
   return {
     id,
     group: id.split('/')[0] ?? id,
@@ -127,12 +134,4 @@ export function loadStarterLibrary(dir = STARTER_DIR): StarterQuery[] {
     }
   }
   return out.sort((a, b) => a.group.localeCompare(b.group) || a.name.localeCompare(b.name))
-}
-
-/** The statement with its `{{ var }}` placeholders filled (values are inserted as given). */
-export function fillVariables(statement: string, values: Record<string, string>): string {
-  return statement.replace(PLACEHOLDER, (_m, name: string) => {
-    if (!(name in values)) throw new AppError('VALIDATION', `No value for the variable {{ ${name} }}.`)
-    return values[name] as string
-  })
 }

@@ -11,4 +11,4 @@
 -- ---
 SELECT Name, BucketRegion, BucketArn, CreationDate
 FROM aws.s3.buckets
-WHERE region = '{{ region }}'
+WHERE region = {{ region }}

@@ -11,4 +11,4 @@
 -- ---
 SELECT id, name, location, provisioningState, managedBy
 FROM azure.resource.resource_groups
-WHERE subscription_id = '{{ subscription_id }}'
+WHERE subscription_id = {{ subscription_id }}

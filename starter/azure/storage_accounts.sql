@@ -11,4 +11,4 @@
 -- ---
 SELECT id, name, kind, location, accessTier, supportsHttpsTrafficOnly, creationTime
 FROM azure.storage.storage_accounts
-WHERE subscription_id = '{{ subscription_id }}'
+WHERE subscription_id = {{ subscription_id }}

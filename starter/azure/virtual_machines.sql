@@ -11,4 +11,4 @@
 -- ---
 SELECT id, name, location, provisioningState, vmId, priority
 FROM azure.compute.virtual_machines
-WHERE subscription_id = '{{ subscription_id }}'
+WHERE subscription_id = {{ subscription_id }}

@@ -11,4 +11,4 @@
 -- ---
 SELECT cluster_id, cluster_name, creator_user_name, cluster_source, spark_version, node_type_id, state, autotermination_minutes
 FROM databricks_workspace.compute.clusters
-WHERE deployment_name = '{{ deployment_name }}'
+WHERE deployment_name = {{ deployment_name }}

@@ -11,4 +11,4 @@
 -- ---
 SELECT job_id, creator_user_name, created_time, path, settings
 FROM databricks_workspace.jobs.jobs
-WHERE deployment_name = '{{ deployment_name }}'
+WHERE deployment_name = {{ deployment_name }}

@@ -11,4 +11,4 @@
 -- ---
 SELECT id, name, cluster_size, warehouse_type, enable_serverless_compute, auto_stop_mins, min_num_clusters, max_num_clusters, state, creator_name
 FROM databricks_workspace.sql.warehouses
-WHERE deployment_name = '{{ deployment_name }}'
+WHERE deployment_name = {{ deployment_name }}

@@ -11,4 +11,4 @@
 -- ---
 SELECT workspace_id, workspace_name, deployment_name, cloud, aws_region, location, pricing_tier, workspace_status, creation_time
 FROM databricks_account.provisioning.workspaces
-WHERE account_id = '{{ account_id }}'
+WHERE account_id = {{ account_id }}

@@ -11,6 +11,6 @@
 -- ---
 SELECT url, enforce_admins, required_pull_request_reviews, required_status_checks, allow_force_pushes, allow_deletions, required_linear_history
 FROM github.repos.branch_protection
-WHERE owner = '{{ owner }}'
-AND repo = '{{ repo }}'
-AND branch = '{{ branch }}'
+WHERE owner = {{ owner }}
+AND repo = {{ repo }}
+AND branch = {{ branch }}

@@ -11,4 +11,4 @@
 -- ---
 SELECT id, login, type, site_admin, html_url
 FROM github.orgs.members
-WHERE org = '{{ org }}'
+WHERE org = {{ org }}

@@ -11,5 +11,5 @@
 -- ---
 SELECT id, full_name, archived, pushed_at, updated_at
 FROM github.repos.repos
-WHERE org = '{{ org }}'
+WHERE org = {{ org }}
 AND archived = 'true'

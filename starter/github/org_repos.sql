@@ -11,4 +11,4 @@
 -- ---
 SELECT id, name, full_name, visibility, private, archived, default_branch, language, stargazers_count, pushed_at
 FROM github.repos.repos
-WHERE org = '{{ org }}'
+WHERE org = {{ org }}

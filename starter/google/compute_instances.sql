@@ -11,5 +11,5 @@
 -- ---
 SELECT name, status, machineType, zone
 FROM google.compute.instances
-WHERE project = '{{ project }}'
-AND zone = '{{ zone }}'
+WHERE project = {{ project }}
+AND zone = {{ zone }}

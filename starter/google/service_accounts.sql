@@ -11,4 +11,4 @@
 -- ---
 SELECT uniqueId, email, displayName, description, disabled, projectId
 FROM google.iam.service_accounts
-WHERE projectsId = '{{ project }}'
+WHERE projectsId = {{ project }}

@@ -11,4 +11,4 @@
 -- ---
 SELECT id, name, location, locationType, storageClass, timeCreated, updated
 FROM google.storage.buckets
-WHERE project = '{{ project }}'
+WHERE project = {{ project }}
