@@ -59,23 +59,3 @@ export function encodeRow(row: Row, keys: readonly string[], isText: readonly bo
 
 /** COPY text-format escaping of one field (also for fields the writer builds itself). */
 export { escapeCopy }
-
-export function* encodeRows(
-  rows: readonly Row[],
-  keys: readonly string[],
-  textColumns: ReadonlySet<number>,
-  batchRows: number,
-): Generator<string> {
-  const isText = keys.map((_, i) => textColumns.has(i))
-  let chunk = ''
-  let inChunk = 0
-  for (const row of rows) {
-    chunk += `${encodeRow(row, keys, isText)}\n`
-    if (++inChunk >= batchRows) {
-      yield chunk
-      chunk = ''
-      inChunk = 0
-    }
-  }
-  if (chunk) yield chunk
-}

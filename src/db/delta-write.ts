@@ -55,8 +55,6 @@ export interface RowsStep {
 
 /** Share of the run's rows above which staging everything is cheaper than narrowing by digest. */
 const NARROW_MAX_SHARE = 0.25
-/** Marks a stored digest whose key the run has (what is left unmarked is gone). */
-const SEEN = -1
 
 /** Writes the rows; returns the changes (a baseline for a new table). */
 export async function writeRows(tx: Sql, step: RowsStep): Promise<ChangeCounts & { baseline: boolean }> {

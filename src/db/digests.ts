@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import type { Sql } from './connect.js'
+import { escapeCopy } from './copy-encoding.js'
 import { DigestTable } from './digest-table.js'
 
 export interface DigestSet {
@@ -88,14 +89,7 @@ export async function storedKeys(
 }
 
 const entryLine = (e: DigestEntry) =>
-  `${e.keyHash}\t${copyText(e.slice)}\t${copyText(e.rowKey)}\t${e.digest}\n`
-
-/** COPY text escaping for a field that may itself hold tabs (a key of several columns). */
-function copyText(s: string): string {
-  return /[\\\n\r\t]/.test(s)
-    ? s.replace(/[\\\n\r\t]/g, (c) => ({ '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' })[c]!)
-    : s
-}
+  `${e.keyHash}\t${escapeCopy(e.slice)}\t${escapeCopy(e.rowKey)}\t${e.digest}\n`
 
 /** After a delta: the gone rows' entries are deleted, the changed and added rows' replace the stored ones. */
 export async function applyDigestDelta(

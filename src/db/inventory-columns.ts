@@ -39,16 +39,6 @@ export class ColumnInference {
   }
 }
 
-/** One pass over the rows: the column list and each column's inference kind. */
-export function inferColumns(data: { columns: readonly string[]; rows: readonly Row[] }): {
-  sourceNames: string[]
-  kinds: (ValueKind | null)[]
-} {
-  const inference = new ColumnInference(data.columns)
-  inference.add(data.rows)
-  return inference
-}
-
 export type Scope = { column: string; values: string[] }
 
 /** Every row of a scoped write must carry the scope column with one of the scope's values. */
