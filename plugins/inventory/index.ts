@@ -3,9 +3,9 @@
 // of its `<table>_mv` materialised view. Identifiers are validated by DbService (pattern + catalog).
 import type { FastifyPluginAsync } from 'fastify'
 import { Type } from 'typebox'
-import { columnComments } from '../../src/db/table-comments.js'
 import { readColumnMap } from '../../src/db/column-map.js'
 import { INVENTORY_SCHEMA } from '../../src/db/identifiers.js'
+import { columnComments } from '../../src/db/table-comments.js'
 import { AppError } from '../../src/errors.js'
 import type { InventoryTable } from '../../src/models.js'
 import { formatTime } from '../../src/render/format.js'

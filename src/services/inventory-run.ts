@@ -2,7 +2,6 @@
 // StackQL engine, replace the target table with the rows, record the outcome. Used by the job
 // runner CLI (jobs/run-query.ts) for scheduled runs, "Run now" and `npm run job`.
 
-import type { Sql } from '../db/connect.js'
 import { assertIdentifierShape, assertTargetSchema } from '../db/identifiers.js'
 import { writeInventory } from '../db/inventory-writer.js'
 import { expandSlices, parseSliceSpecs, type Slice, spansProfiles } from '../fanout/slices.js'
