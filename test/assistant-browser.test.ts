@@ -32,7 +32,7 @@ t.test('the assistant, as a person uses it', { skip }, async (t) => {
     await answer.locator('.chat-check').waitFor()
     const steps = await answer.locator('.chat-step').allTextContents()
     t.equal(steps.length, 2)
-    t.match(steps[0], /Looked up aws\.ec2\.instances — 7 columns/)
+    t.match(steps[0], /Looked up aws\.ec2\.instances — 68 columns/)
     t.match(steps[1], /Looked up the methods of aws\.ec2\.instances — 3 methods, SELECT needs region/)
     t.match(await answer.locator('.chat-check').textContent(), /Query checked/)
     t.match(

@@ -144,7 +144,7 @@ t.test(
     t.same(
       steps.map((s) => s.label),
       [
-        'Looked up aws.ec2.instances — 7 columns',
+        'Looked up aws.ec2.instances — 68 columns',
         'Looked up the methods of aws.ec2.instances — 3 methods, SELECT needs region',
       ],
     )

@@ -59,10 +59,10 @@ t.test('the Explorer and the check before run, as a person uses them', { skip },
     await page.keyboard.press('Enter')
     const table = page.locator('.resource-columns')
     await table.waitFor()
-    t.match(await table.locator('caption').textContent(), /7 columns of aws\.ec2\.instances/)
+    t.match(await table.locator('caption').textContent(), /68 columns of aws\.ec2\.instances/)
     const region = table.locator('tr.required-param')
     t.match(await region.textContent(), /region.*required/s, 'region is marked as required')
-    t.match(await page.locator('.resource-methods').textContent(), /list_instances.*requires region/s)
+    t.match(await page.locator('.resource-methods').textContent(), /describe_instances.*requires region/s)
     await screenshot('explorer-instances')
   })
 
@@ -70,7 +70,7 @@ t.test('the Explorer and the check before run, as a person uses them', { skip },
     await page.getByRole('button', { name: 'Insert SELECT' }).click()
     t.match(
       await editorText(),
-      /^SELECT\n {2}instance_id,[\s\S]*FROM aws\.ec2\.instances\nWHERE region = '<region>'/,
+      /^SELECT\n {2}AmiLaunchIndex,[\s\S]*FROM aws\.ec2\.instances\nWHERE region = '<region>'/,
     )
     t.equal(await selectedText(), '<region>', 'the cursor is on the placeholder')
     // Credentials follow the query: the profile picker lists the provider the template names.
@@ -96,7 +96,10 @@ t.test('the Explorer and the check before run, as a person uses them', { skip },
     await page.keyboard.press('Control+Enter')
     const warnings = page.locator('#check-warnings')
     await warnings.waitFor()
-    t.match(await warnings.textContent(), /Unknown column "instance_typ".*did you mean "instance_type"\?/s)
+    t.match(
+      await warnings.textContent(),
+      /Unknown column "instance_typ".*did you mean "instance_type" or "InstanceType"\?/s,
+    )
     t.equal(runs.length, before, 'nothing was sent to /run')
     t.equal(await page.locator('.ace_editor .check-marker').count(), 1, 'the word is marked in the editor')
     t.equal(await page.locator('.ace_gutter-cell.ace_warning').count(), 1, 'a gutter annotation')

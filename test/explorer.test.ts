@@ -34,7 +34,7 @@ t.test('the explorer lists providers and pulls one; the tree opens level by leve
   t.match(services.body, /hx-get="\/explorer\/p\/aws\/s\/ec2" hx-trigger="explorer-open once"/)
   const detail = await session.htmx('GET', '/explorer/p/aws/s/ec2/r/instances')
   t.match(detail.body, /<tr class="required-param"><td><code>region<\/code> <span class="badge">required/)
-  t.match(detail.body, /data-sql="SELECT\n {2}instance_id,[^"]*WHERE region = &#39;&lt;region&gt;&#39;/)
+  t.match(detail.body, /data-sql="SELECT\n {2}AmiLaunchIndex,[^"]*WHERE region = &#39;&lt;region&gt;&#39;/)
 })
 
 t.test('HTML in titles and descriptions is escaped', async (t) => {

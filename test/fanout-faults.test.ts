@@ -131,6 +131,85 @@ t.test('one slice hanging past the timeout: PARTIAL, the hanging slice’s previ
   )
 })
 
+t.test(
+  'the shrink guard holds per slice: a slice that shrank too much fails alone, its rows kept',
+  async (t) => {
+    const { db, sql } = await testDb(t)
+    await setVars(db, 'steady', { n: '10' })
+    await setVars(db, 'shrinking', { n: '10' })
+    const { runner } = makeRunner(t)
+    const queries = new QueryService({
+      runner,
+      credentials: new CredentialResolver({ source: 'environment', readEnv: () => undefined }),
+      loadProviderConfig: (p) => db.getProviderConfigFor(p),
+      loadProfileVariables: (p) => db.getProfileVariablesFor(p),
+    })
+    const query = await db.saveQuery(
+      {
+        name: 'guarded',
+        description: '',
+        query_text: 'SELECT id, name FROM stackql_test.util.rows WHERE count = {{ n }}',
+        provider: 'stackql_test',
+      },
+      'me',
+    )
+    const schedule = await db.saveSchedule({
+      query_id: query.id,
+      cron_expression: '0 6 * * *',
+      target_schema: 'stackql_inventory',
+      target_table: 'guarded',
+      profiles: ['stackql_test/steady', 'stackql_test/shrinking'],
+      shrink_guard_pct: 50,
+    })
+    const d = { db, sql, queries, log: { info() {}, warn() {}, error() {} } }
+    const args = {
+      queryId: query.id,
+      scheduleId: schedule.id,
+      targetSchema: 'stackql_inventory',
+      targetTable: 'guarded',
+    }
+    const counts = async () =>
+      Object.fromEntries(
+        (
+          await sql<{ p: string; n: number }[]>`
+          select _profile as p, count(*)::int as n from stackql_inventory.guarded group by 1`
+        ).map((r) => [r.p, r.n]),
+      )
+    t.equal((await runInventory(d, args)).status, 'SUCCESS', 'the first run creates the table')
+    t.same(await counts(), { shrinking: 10, steady: 10 })
+
+    await setVars(db, 'steady', { n: '12' })
+    await setVars(db, 'shrinking', { n: '3' })
+    const out = await runInventory(d, args)
+    t.equal(out.status, 'PARTIAL', out.error ?? '')
+    const refused = out.slices!.find((s) => s.slice.profile === 'shrinking')!
+    t.equal(refused.status, 'FAILED')
+    t.match(
+      refused.error,
+      /^stackql_test\/shrinking: Shrink guard: the new snapshot has 3 rows, 30% of the previous 10 rows, and this schedule refuses less than 50% \(stackql_inventory\.guarded \(stackql_test\/shrinking\) keeps its previous 10 rows\)/,
+    )
+    t.same(await counts(), { shrinking: 10, steady: 12 }, 'steady replaced, shrinking kept')
+    const recorded = (await db.getRunSlices([out.runId!])).get(out.runId!)!
+    t.same(
+      recorded.map((r) => `${r.profile}:${r.status}`),
+      ['shrinking:FAILED', 'steady:SUCCESS'],
+    )
+
+    await setVars(db, 'shrinking', { n: '6' })
+    t.equal((await runInventory(d, args)).status, 'SUCCESS', '60% of the previous rows passes a 50% guard')
+    t.same(await counts(), { shrinking: 6, steady: 12 })
+    await setVars(db, 'steady', { n: '0' })
+    await setVars(db, 'shrinking', { n: '0' })
+    const none = await runInventory(d, args)
+    t.equal(none.status, 'FAILED', 'every slice refused: the run fails and the table is untouched')
+    t.same(await counts(), { shrinking: 6, steady: 12 })
+    await db.updateSchedule(schedule.id, { shrink_guard_pct: null })
+    await setVars(db, 'steady', { n: '1' })
+    t.equal((await runInventory(d, args)).status, 'SUCCESS', 'with the guard off the drop is written')
+    t.same(await counts(), { steady: 1 })
+  },
+)
+
 t.test('SIGKILL of the runner mid-fan-out: the table is as before the run', async (t) => {
   const { db, sql, url } = await testDb(t)
   const profiles = ['east', 'west', 'south']

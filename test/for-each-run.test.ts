@@ -110,6 +110,11 @@ t.test('a for_each job runs: iterations write their profiles, the finish task cl
       const [run, ...others] = await runOf('9001')
       t.equal(others.length, 0, 'iterations and the finish task share one runs row')
       t.match(run, { status: 'SUCCESS', row_count: 3, schedule_id: schedule.id, trigger: 'databricks' })
+      t.same(
+        [run!.added_count, run!.removed_count, run!.modified_count].map(Number),
+        [3, 0, 0],
+        'the iterations recorded their rows as added (the table existed, empty)',
+      )
       const recorded = (await db.getRunSlices([run!.id])).get(run!.id) ?? []
       t.same(
         recorded.map((r) => `${r.profile}:${r.status}:${r.rows}`),
@@ -177,6 +182,32 @@ t.test('a for_each job runs: iterations write their profiles, the finish task cl
     t.match(run, { status: 'FAILED' })
     t.match(run!.error, /All 3 profile slices failed; the table is unchanged/)
   })
+
+  await t.test(
+    'a profile taken off the schedule: once every listed iteration succeeds its rows go, recorded as removed',
+    async (t) => {
+      for (const p of PROFILES) s.state.putSecret('inv', `${p}-AWS_ACCESS_KEY_ID`, keyOf(p))
+      await sql`insert into stackql_inventory.accounts (account, _profile) values ('000000000000', 'retired')`
+      const partial = await runStoredJob(s, jobId, { baseEnv, jobRunId: '9005', skipInputs: ['aws/dev'] })
+      t.equal(partial.find((r) => r.task_key === 'run_query_finish')!.code, 3, 'PARTIAL')
+      t.ok(
+        (await rows()).some((r) => r._profile === 'retired'),
+        'a PARTIAL run is not a complete snapshot: the retired profile’s row stays',
+      )
+      const runs = await runStoredJob(s, jobId, { baseEnv, jobRunId: '9006' })
+      t.equal(runs.find((r) => r.task_key === 'run_query_finish')!.code, 0)
+      t.same(await rows(), expected([...PROFILES]), 'only the listed profiles’ rows remain')
+      const [run] = await runOf('9006')
+      t.match(run, { status: 'SUCCESS' })
+      t.equal(Number(run!.removed_count), 1)
+      const records = await sql<{ change_kind: string; profile: string }[]>`
+        select change_kind, profile from stackql_app.inventory_changes where run_id = ${run!.id}`
+      t.same(
+        records.map((r) => `${r.change_kind}:${r.profile}`),
+        ['removed:retired'],
+      )
+    },
+  )
 })
 
 t.test('the runner refuses inconsistent for_each flags with exit 2', async (t) => {

@@ -47,10 +47,15 @@ t.test('services, resources, columns and methods come from the metadata statemen
     { name: 'instances', id: 'aws.ec2.instances', title: '' },
   ])
   const columns = await metadata.describeResource('aws', 'ec2', 'instances')
-  t.same(columns[0], { name: 'instance_id', type: 'string', description: 'The ID of the instance' })
+  t.same(columns[0], {
+    name: 'AmiLaunchIndex',
+    type: 'integer',
+    description: 'The AMI launch index, which can be used to find this instance in the launch group.',
+  })
+  t.ok(columns.some((c) => c.name === 'InstanceId' && c.description === 'The ID of the instance.'))
   t.ok(columns.some((c) => c.name === 'region'))
   const methods = await metadata.showMethods('aws', 'ec2', 'instances')
-  t.same(methods[0], { name: 'list_instances', requiredParams: ['region'], sqlVerb: 'SELECT' })
+  t.same(methods[0], { name: 'describe_instances', requiredParams: ['region'], sqlVerb: 'SELECT' })
   t.ok(statements().includes('DESCRIBE EXTENDED aws.ec2.instances'))
   t.ok(statements().includes('SHOW METHODS IN aws.ec2.instances'))
 })
@@ -109,7 +114,7 @@ t.test('a hanging metadata statement times out and other lookups keep working', 
   faults({ hang: ['DESCRIBE EXTENDED aws.ec2.instances'] })
   const err = await rejection(metadata.describeResource('aws', 'ec2', 'instances'))
   t.equal(err.code, 'STACKQL_TIMEOUT')
-  t.same((await metadata.showMethods('aws', 'ec2', 'instances'))[0]?.name, 'list_instances')
+  t.same((await metadata.showMethods('aws', 'ec2', 'instances'))[0]?.name, 'describe_instances')
   faults({})
   t.ok((await metadata.describeResource('aws', 'ec2', 'instances')).length > 0, 'a failure is not cached')
 })

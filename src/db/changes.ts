@@ -10,6 +10,19 @@ export async function pruneChanges(sql: Sql, days: number): Promise<number> {
   return r.count
 }
 
+/** A run's change counts from its records (a for_each run: its iterations wrote them). */
+export async function changeCountsOfRun(
+  sql: Sql,
+  runId: number,
+): Promise<{ added: number; removed: number; modified: number }> {
+  const counts = { added: 0, removed: 0, modified: 0 }
+  for (const r of await sql<{ kind: keyof typeof counts; n: string }[]>`
+    select change_kind as kind, count(*)::text as n from stackql_app.inventory_changes
+    where run_id = ${runId} group by 1`)
+    counts[r.kind] = Number(r.n)
+  return counts
+}
+
 export interface ChangeRun {
   id: number
   started_at: Date

@@ -202,24 +202,6 @@ export class DbService extends RunsAndInventory {
     })
   }
 
-  /**
-   * The shrink guard's "previous snapshot": how many rows `schema.table` holds now, or null when the
-   * table does not exist yet (the first run). Counted, not taken from the run history, so rows
-   * written by hand or by an older version count too.
-   */
-  async countSnapshotRows(schema: string, table: string): Promise<number | null> {
-    assertTargetSchema(schema)
-    assertIdentifierShape(table, 'table')
-    return this.use(async (sql) => {
-      const [found] = await sql`
-        select 1 from pg_class c join pg_namespace n on n.oid = c.relnamespace
-        where n.nspname = ${schema} and c.relname = ${table} and c.relkind in ('r', 'p')`
-      if (!found) return null
-      const [row] = await sql<{ n: string }[]>`select count(*)::int8 as n from ${sql(schema)}.${sql(table)}`
-      return Number(row!.n)
-    })
-  }
-
   async deleteSchedule(id: number): Promise<void> {
     assertId(id, 'Schedule')
     return this.use(async (sql) => {

@@ -2,7 +2,12 @@
 import { AppError } from '../errors.js'
 import type { InventoryTable, ResultSet, Run, RunSlice, RunStatus } from '../models.js'
 import { DbBase } from './db-base.js'
-import { assertExistingRelation, assertIdentifierShape, INVENTORY_SCHEMA } from './identifiers.js'
+import {
+  assertExistingRelation,
+  assertIdentifierShape,
+  assertTargetSchema,
+  INVENTORY_SCHEMA,
+} from './identifiers.js'
 import { refreshViewIfExists } from './materialised-views.js'
 import { recordRunSlices, slicesOfRuns } from './run-slices.js'
 
@@ -140,6 +145,50 @@ export class RunsAndInventory extends DbBase {
         byId.set(r.schedule_id!, list)
       }
       return byId
+    })
+  }
+
+  /**
+   * The shrink guard's "previous snapshot": how many rows `schema.table` holds now, or null when the
+   * table does not exist yet (the first run). Counted, not taken from the run history, so rows
+   * written by hand or by an older version count too.
+   */
+  async countSnapshotRows(schema: string, table: string): Promise<number | null> {
+    return (await this.countSnapshot(schema, table))?.total ?? null
+  }
+
+  /**
+   * The same per profile, for a fan-out run's per-slice guard: rows of `schema.table` by `column`
+   * (`_profile`). null when the table does not exist; an empty map when it has no such column (a
+   * table written before the run spanned profiles: no profile had rows of its own).
+   */
+  async countSnapshotRowsByProfile(
+    schema: string,
+    table: string,
+    column: string,
+  ): Promise<Map<string, number> | null> {
+    return (await this.countSnapshot(schema, table, column))?.byProfile ?? null
+  }
+
+  private async countSnapshot(schema: string, table: string, column?: string) {
+    assertTargetSchema(schema)
+    assertIdentifierShape(table, 'table')
+    return this.use(async (sql) => {
+      const [found] = await sql<{ has_column: boolean }[]>`
+        select exists (select 1 from pg_attribute a where a.attrelid = c.oid and a.attname = ${column ?? ''}
+          and a.attnum > 0 and not a.attisdropped) as has_column
+        from pg_class c join pg_namespace n on n.oid = c.relnamespace
+        where n.nspname = ${schema} and c.relname = ${table} and c.relkind in ('r', 'p')`
+      if (!found) return null
+      const target = sql`${sql(schema)}.${sql(table)}`
+      if (!column || !found.has_column) {
+        const [row] = await sql<{ n: string }[]>`select count(*)::int8 as n from ${target}`
+        return { total: Number(row!.n), byProfile: new Map<string, number>() }
+      }
+      const rows = await sql<{ p: string | null; n: string }[]>`
+        select ${sql(column)}::text as p, count(*)::int8 as n from ${target} group by 1`
+      const byProfile = new Map(rows.filter((r) => r.p !== null).map((r) => [r.p!, Number(r.n)]))
+      return { total: rows.reduce((n, r) => n + Number(r.n), 0), byProfile }
     })
   }
 

@@ -10,7 +10,7 @@ export interface SliceExecutor {
     queryText: string,
     provider?: string,
     opts?: { signal?: AbortSignal; timeoutMs?: number; profiles?: Record<string, string> },
-  ): Promise<{ columns: string[]; rows: Row[]; complete: boolean; incomplete?: string }>
+  ): Promise<{ columns: string[]; rows: Row[]; message?: string; complete: boolean; incomplete?: string }>
 }
 
 export interface SliceResult {
@@ -19,6 +19,8 @@ export interface SliceResult {
   columns: string[]
   rows: Row[]
   elapsedMs: number
+  /** What StackQL wrote to stderr with a successful result (the shrink guard reads it). */
+  message?: string
   /** One line: why the slice failed (StackQL's own text for query errors). */
   error?: string
 }
@@ -62,7 +64,14 @@ export async function executeSlices(
         profiles: { [slice.provider]: slice.profile },
       })
       if (!r.complete) return failed(line(r.incomplete ?? 'StackQL reported an error with the rows'))
-      return { slice, status: 'SUCCESS', columns: r.columns, rows: r.rows, elapsedMs: elapsed() }
+      return {
+        slice,
+        status: 'SUCCESS',
+        columns: r.columns,
+        rows: r.rows,
+        elapsedMs: elapsed(),
+        ...(r.message ? { message: r.message } : {}),
+      }
     } catch (e) {
       return failed(why(e, opts.signal))
     }

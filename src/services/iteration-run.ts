@@ -3,12 +3,14 @@
 // task (`--finish --profiles … --job-run-id R`) reads what the iterations recorded, refreshes
 // `<table>_mv` once and closes the run as SUCCESS / PARTIAL / FAILED. All of one job run's processes
 // share one runs row, found by the job run id.
+
+import { changeCountsOfRun } from '../db/changes.js'
 import { assertIdentifierShape, assertTargetSchema } from '../db/identifiers.js'
 import { writeInventory } from '../db/inventory-writer.js'
 import { isAppError } from '../errors.js'
 import { executeSlices, PROFILE_COLUMN, unionWithProfile } from '../fanout/fanout-run.js'
 import { expandSlices, parseSliceSpecs, type Slice, sliceLabel } from '../fanout/slices.js'
-import type { Query, RunSlice } from '../models.js'
+import type { Query, RunSlice, Schedule } from '../models.js'
 import { findPlaceholders, maskPlaceholders } from '../profiles/variables.js'
 import { assertReadOnlyQuery } from '../stackql/statements.js'
 import {
@@ -17,6 +19,7 @@ import {
   type InventoryRunOutcome,
   oneLine,
 } from './inventory-run.js'
+import { guardedSlices, keyColumnsFor } from './run-support.js'
 
 export interface IterationArgs extends InventoryRunArgs {
   /** `{{job.run_id}}`: the same value in every task of one job run. */
@@ -39,6 +42,7 @@ function reason(e: unknown, signal?: AbortSignal): string {
 interface Joined {
   runId: number
   query: Query
+  schedule: Schedule | null
   schema: string
   table: string
   slices: Slice[]
@@ -94,7 +98,7 @@ async function join(
     )
     const slices = expandSlices(parseSliceSpecs(specs), known)
     if (slices.length === 0) return { runId, error: 'The run names no profile slices.' }
-    return { runId, query, schema, table, slices }
+    return { runId, query, schedule, schema, table, slices }
   } catch (e) {
     return { runId, error: reason(e) }
   }
@@ -122,10 +126,11 @@ export async function runIteration(
     return { status: 'FAILED', runId, error }
   }
   const slice = slices[0]!
-  const [result] = await executeSlices(deps.queries, joined.query.query_text, slices, {
-    concurrency: 1,
-    signal,
-  })
+  const [result] = await guardedSlices(
+    db,
+    joined,
+    await executeSlices(deps.queries, joined.query.query_text, slices, { concurrency: 1, signal }),
+  )
   let outcome: Omit<RunSlice, 'run_id'> = {
     provider: slice.provider,
     profile: slice.profile,
@@ -139,6 +144,8 @@ export async function runIteration(
       await writeInventory(deps.sql, { schema, table }, unionWithProfile([result!]), {
         signal,
         ...deps.writeLimits,
+        keys: await keyColumnsFor(db, joined.schedule, schema, table),
+        record: { runId, scheduleId: joined.schedule?.id ?? null },
         scope: { column: PROFILE_COLUMN, values: [slice.profile] },
         refreshView: false,
       })
@@ -177,13 +184,20 @@ export async function finishIterations(
 ): Promise<InventoryRunOutcome> {
   const { db, log } = deps
   const joined = await join(deps, args, args.profiles)
-  const close = async (runId: number | undefined, outcome: InventoryRunOutcome) => {
+  const close = async (
+    runId: number | undefined,
+    outcome: InventoryRunOutcome,
+    changes?: { added: number; removed: number; modified: number },
+  ) => {
     if (runId !== undefined) {
       try {
         await db.finishRun(runId, {
           status: outcome.status === 'SUCCESS' ? 'SUCCESS' : outcome.status,
           ...(outcome.rowCount !== undefined ? { row_count: outcome.rowCount } : {}),
           ...(outcome.error ? { error: outcome.error } : {}),
+          // Counted from the iterations' change records; a table an iteration created is not a
+          // baseline of the whole run (the other profiles' rows were recorded as added).
+          ...(changes ? { changes: { ...changes, baseline: false } } : {}),
         })
       } catch (e) {
         log.error({ runId }, `recording the run's outcome failed: ${reason(e)}`)
@@ -223,6 +237,15 @@ export async function finishIterations(
       log.error({ runId }, error)
       return close(runId, { status: 'FAILED', runId, error })
     }
+    // Every listed slice succeeded: the snapshot is complete, so rows of profiles the schedule no
+    // longer lists go (recorded as removed), as a single-task fan-out without failures does.
+    let gone: string[] = []
+    try {
+      if (!failed.length) gone = await retireProfiles(deps, joined)
+    } catch (e) {
+      // The listed profiles' rows are written; the retired ones stay until a later run removes them.
+      log.warn({ runId }, `removing the rows of profiles no longer listed failed: ${reason(e)}`)
+    }
     const view = await db.refreshViewOfTable(schema, table)
     const rowCount = ok.reduce((n, r) => n + (r.rows ?? 0), 0)
     const error = failed.length
@@ -231,16 +254,53 @@ export async function finishIterations(
         )
       : undefined
     log[failed.length ? 'warn' : 'info'](
-      { runId, rows: rowCount, slices: listed.length, failed: failed.length, refreshedView: view },
+      {
+        runId,
+        rows: rowCount,
+        slices: listed.length,
+        failed: failed.length,
+        refreshedView: view,
+        retired: gone,
+      },
       `run ${failed.length ? 'partially succeeded' : 'succeeded'}`,
     )
-    return close(runId, {
-      status: failed.length ? 'PARTIAL' : 'SUCCESS',
+    return close(
       runId,
-      rowCount,
-      ...(error ? { error } : {}),
-    })
+      {
+        status: failed.length ? 'PARTIAL' : 'SUCCESS',
+        runId,
+        rowCount,
+        ...(error ? { error } : {}),
+      },
+      await changeCountsOfRun(deps.sql, runId),
+    )
   } catch (e) {
     return close(runId, { status: 'FAILED', runId, error: reason(e) })
   }
+}
+
+/**
+ * Deletes the rows of profiles the run no longer lists (a profile taken off the schedule), recording
+ * them as removed changes; returns those profiles. Only after every listed slice succeeded.
+ */
+async function retireProfiles(deps: InventoryRunDeps, joined: Joined): Promise<string[]> {
+  const { schema, table, slices, runId, schedule } = joined
+  const listed = new Set(slices.map((s) => s.profile))
+  const present = await deps.db.countSnapshotRowsByProfile(schema, table, PROFILE_COLUMN)
+  const gone = [...(present?.keys() ?? [])].filter((p) => !listed.has(p)).sort()
+  if (gone.length === 0) return []
+  const keys = await keyColumnsFor(deps.db, schedule, schema, table)
+  await writeInventory(
+    deps.sql,
+    { schema, table },
+    { columns: [PROFILE_COLUMN, ...keys.filter((k) => k !== PROFILE_COLUMN)], rows: [] },
+    {
+      ...deps.writeLimits,
+      keys,
+      record: { runId, scheduleId: schedule?.id ?? null },
+      scope: { column: PROFILE_COLUMN, values: gone },
+      refreshView: false,
+    },
+  )
+  return gone
 }

@@ -5,8 +5,9 @@ import { pruneChanges } from '../db/changes.js'
 import type { Sql } from '../db/connect.js'
 import type { DbService } from '../db/db-service.js'
 import { isAppError } from '../errors.js'
-import type { SliceResult } from '../fanout/fanout-run.js'
+import { PROFILE_COLUMN, type SliceResult } from '../fanout/fanout-run.js'
 import type { Row, RowSource, Schedule } from '../models.js'
+import { guardSlices } from './snapshot-guard.js'
 import { type DescribedRun, describeTable } from './table-description.js'
 
 export interface RunLogger {
@@ -89,6 +90,22 @@ export function reason(e: unknown, signal?: AbortSignal): string {
 /** The schedule's key columns (also for a run started without a schedule id, by its target). */
 export async function keyColumnsFor(db: DbService, schedule: Schedule | null, schema: string, table: string) {
   return schedule?.key_columns ?? (await db.findScheduleByTarget(schema, table))?.key_columns ?? []
+}
+
+/**
+ * The shrink guard of a fan-out run, per slice (snapshot-guard.ts guardSlices): the schedule's
+ * setting and the table's current rows by profile; refused slices come back FAILED.
+ */
+export async function guardedSlices(
+  db: DbService,
+  target: { schema: string; table: string; schedule: Schedule | null },
+  results: SliceResult[],
+): Promise<SliceResult[]> {
+  const { schema, table, schedule } = target
+  const pct =
+    schedule?.shrink_guard_pct ?? (await db.findScheduleByTarget(schema, table))?.shrink_guard_pct ?? null
+  const previous = await db.countSnapshotRowsByProfile(schema, table, PROFILE_COLUMN)
+  return guardSlices(results, { target: `${schema}.${table}`, previous, shrinkGuardPct: pct })
 }
 
 /** CHANGE_RETENTION_DAYS: a failure to prune is logged, never fails the run. */

@@ -6,6 +6,7 @@ import { type Slice, sliceLabel } from '../fanout/slices.js'
 import type { Query, Schedule } from '../models.js'
 import {
   describe,
+  guardedSlices,
   type InventoryRunDeps,
   type InventoryRunOutcome,
   keyColumnsFor,
@@ -33,10 +34,12 @@ export async function runSlices(
   signal?: AbortSignal,
 ): Promise<InventoryRunOutcome> {
   const { db, log } = deps
-  const results = await executeSlices(deps.queries, run.text, run.slices, {
+  const executed = await executeSlices(deps.queries, run.text, run.slices, {
     concurrency: deps.sliceConcurrency ?? 4,
     signal,
   })
+  // A slice the shrink guard refuses fails alone: its previous rows stay (PARTIAL).
+  const results = await guardedSlices(db, run, executed)
   const record = () =>
     db.recordRunSlices(
       run.runId,

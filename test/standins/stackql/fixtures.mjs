@@ -59,6 +59,12 @@ const ec2Instances = [
   launch_time: `2024-0${i + 1}-15T10:00:00.000Z`,
   region,
   cpu_count: String(2 ** (i + 1)),
+  // The same values under the provider's real field names (registry/aws.json ec2.instances).
+  InstanceId: id,
+  InstanceType: type,
+  PrivateIpAddress: ip,
+  State: state,
+  LaunchTime: `2024-0${i + 1}-15T10:00:00.000Z`,
 }))
 
 const repos = [
@@ -116,6 +122,9 @@ export const catalog = {
               ['cpu_count', 'integer', 'Number of vCPUs'],
             ],
             emptyOutput: '[]',
+            // The snake_case columns above are the reference's examples (stand-in extras); the
+            // real describe_instances fields come from registry/aws.json and get generated values.
+            fillRealColumns: true,
             rows: () => ec2Instances,
           },
         },
@@ -157,11 +166,17 @@ export const catalog = {
               ['zone', 'string', 'Zone (parameter)'],
             ],
             emptyOutput: '',
+            fillRealColumns: true,
             rows: (params) =>
               (params.project ?? []).flatMap((project) =>
                 project === 'empty-project'
                   ? []
                   : ['web-1', 'web-2'].map((name, i) => ({
+                      id: String(
+                        BigInt(
+                          `0x${createHash('sha256').update(`${project}/${name}`).digest('hex').slice(0, 13)}`,
+                        ),
+                      ),
                       name,
                       status: i === 0 ? 'RUNNING' : 'TERMINATED',
                       machineType: 'e2-medium',

@@ -120,6 +120,20 @@ export function mergeRegistry(catalog, registry) {
         handMade.extraColumns = handMade.columns.filter((c) => !real.has(c[0])).map((c) => c[0])
         handMade.columns = [...res.columns, ...handMade.columns.filter((c) => !real.has(c[0]))]
         handMade.methods = res.methods
+        if (handMade.fillRealColumns) {
+          // Its rows keep their values and get deterministic ones for the real columns they lack.
+          const handRows = handMade.rows
+          const path = `${name}.${svcName}.${resName}`
+          handMade.rows = async (params, env, ctx) =>
+            (await handRows(params, env, ctx)).map((row, i) => {
+              const full = { ...row }
+              for (const [col, type] of res.columns) {
+                if (!(col in full))
+                  full[col] = valueFor(col, type, `${path}|${JSON.stringify(row)}|${i}|${col}`)
+              }
+              return full
+            })
+        }
       }
     }
   }
