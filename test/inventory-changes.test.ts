@@ -103,11 +103,25 @@ t.test('without keys a changed row is recorded as removed + added', async (t) =>
   )
   t.same(w.changes, { added: 1, removed: 1, modified: 0, baseline: false })
   t.same(
-    (await changesOf(sql, 3)).map((c) => [c.change_kind, c.row_key]),
+    (await changesOf(sql, 3)).map((c) => [c.change_kind, c.row_key, c.before, c.after]),
     [
-      ['added', null],
-      ['removed', null],
+      ['added', null, null, { instance_id: 'i-0', type: 'large', tags: { env: 'dev', team: 'a' } }],
+      ['removed', null, { instance_id: 'i-0', type: 'small', tags: { env: 'dev', team: 'a' } }, null],
     ],
+    'the removed row in full before, the added one in full after',
+  )
+  const reordered: Row[] = vms(2).map((r) => ({ ...r, tags: { team: 'a', env: 'dev' } }))
+  reordered[0]!.type = 'large'
+  const same = await writeInventory(
+    sql,
+    target,
+    { columns: cols, rows: reordered },
+    { record: { runId: 4, scheduleId: null } },
+  )
+  t.same(
+    same.changes,
+    { added: 0, removed: 0, modified: 0, baseline: false },
+    'jsonb keys in another order are the same content',
   )
 })
 

@@ -142,15 +142,24 @@ async function buildDiff(tx: Sql, plan: DeltaPlan): Promise<void> {
   }
   const where = conds.length ? tx`where ${list(tx, conds, ' and ')}` : tx``
   // Without keys the identity is the content itself, numbered so identical rows pair up one to one.
+  // Rows are matched by a hash of their text form (jsonb prints its keys in a canonical order), not
+  // by to_jsonb documents: sorting 2 x N documents cost most of a keyless write. The documents of
+  // the added and removed rows are read afterwards, and only when change records are written.
   await tx`create temp table ${tx(DIFF_TABLE)} on commit drop as
-    with o as (select c, doc, row_number() over (partition by doc) as i
-               from (select t.ctid as c, to_jsonb(t) as doc from ${target} t ${where}) x),
-         n as (select c, doc, row_number() over (partition by doc) as i
-               from (select s.ctid as c, to_jsonb(s) as doc from ${stage} s) y)
+    with o as (select c, h, row_number() over (partition by h) as i
+               from (select t.ctid as c, md5(t::text)::uuid as h from ${target} t ${where}) x),
+         n as (select c, h, row_number() over (partition by h) as i
+               from (select s.ctid as c, md5(s::text)::uuid as h from ${stage} s) y)
     select case when o.c is null then 'added' else 'removed' end as kind,
-           o.c as oc, n.c as nc, null::jsonb as k, o.doc as before, n.doc as after
-    from o full join n on o.doc = n.doc and o.i = n.i
+           o.c as oc, n.c as nc, null::jsonb as k, null::jsonb as before, null::jsonb as after
+    from o full join n on o.h = n.h and o.i = n.i
     where o.c is null or n.c is null`
+  if (plan.record) {
+    await tx`update ${tx(DIFF_TABLE)} d set before = to_jsonb(t) from ${target} t
+      where d.kind = 'removed' and t.ctid = d.oc`
+    await tx`update ${tx(DIFF_TABLE)} d set after = to_jsonb(s) from ${stage} s
+      where d.kind = 'added' and s.ctid = d.nc`
+  }
 }
 
 /**
@@ -159,8 +168,10 @@ async function buildDiff(tx: Sql, plan: DeltaPlan): Promise<void> {
  * and their keys checked (non-NULL, unique: the writer does it on the run's digests).
  */
 export async function applyDelta(tx: Sql, plan: DeltaPlan): Promise<ChangeCounts> {
-  // Temporary tables have no statistics until analysed: without them the joins below plan badly.
-  await tx`analyze ${tx(STAGE_TABLE)}`
+  // Temporary tables have no statistics until analysed: without them the keyed joins below plan
+  // badly. Only the key columns are joined on (analysing every column, jsonb ones included, cost
+  // more than the comparison); the keyless comparison is two scans and a join, planned well without.
+  if (plan.keyColumns.length > 0) await tx`analyze ${tx(STAGE_TABLE)} (${tx(plan.keyColumns)})`
   await buildDiff(tx, plan)
   const target = tx`${tx(plan.schema)}.${tx(plan.table)}`
   const counts: ChangeCounts = { added: 0, removed: 0, modified: 0 }

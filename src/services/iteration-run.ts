@@ -7,7 +7,6 @@
 import { changeCountsOfRun } from '../db/changes.js'
 import { assertIdentifierShape, assertTargetSchema } from '../db/identifiers.js'
 import { writeInventory } from '../db/inventory-writer.js'
-import { isAppError } from '../errors.js'
 import { executeSlices, PROFILE_COLUMN, unionWithProfile } from '../fanout/fanout-run.js'
 import { expandSlices, parseSliceSpecs, type Slice, sliceLabel } from '../fanout/slices.js'
 import type { Query, RunSlice, Schedule } from '../models.js'
@@ -19,7 +18,7 @@ import {
   type InventoryRunOutcome,
   oneLine,
 } from './inventory-run.js'
-import { guardedSlices, keyColumnsFor } from './run-support.js'
+import { guardedSlices, keyColumnsFor, reason } from './run-support.js'
 
 export interface IterationArgs extends InventoryRunArgs {
   /** `{{job.run_id}}`: the same value in every task of one job run. */
@@ -32,12 +31,6 @@ export const NO_REPORT =
 
 const JOB_RUN_ID = /^[A-Za-z0-9_-]{1,64}$/
 const validId = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n > 0
-
-function reason(e: unknown, signal?: AbortSignal): string {
-  if (signal?.aborted) return isAppError(signal.reason) ? oneLine(signal.reason.message) : 'cancelled'
-  if (isAppError(e)) return oneLine(e.message)
-  return oneLine(`Unexpected error: ${e instanceof Error ? e.message : String(e)}`)
-}
 
 interface Joined {
   runId: number
