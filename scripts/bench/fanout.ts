@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url'
 import postgres from 'postgres'
 import { writeInventory } from '../../src/db/inventory-writer.js'
 import { applySchema } from '../../src/db/migrate.js'
-import { executeSlices, unionWithProfile } from '../../src/fanout/fanout-run.js'
+import { executeSlices, removeSliceSpools, unionSource } from '../../src/fanout/fanout-run.js'
 import type { ProviderConfig } from '../../src/models.js'
 import { clusterEnvName } from '../../src/profiles/cluster-env.js'
 import { CredentialResolver } from '../../src/services/credentials.js'
@@ -109,14 +109,17 @@ async function memory() {
   const sampler = setInterval(() => {
     peak = Math.max(peak, process.memoryUsage().rss)
   }, 20)
+  // As a scheduled run does (src/services/slice-run.ts): every slice spooled to a file, the union
+  // read slice after slice by the writer.
   const results = await executeSlices(
     big.queries,
     `SELECT * FROM stackql_test.util.rows WHERE count = '${MEMORY.rows}'`,
     big.slices,
-    { concurrency: 8 },
+    { concurrency: 8, spool: true },
   )
-  const data = unionWithProfile(results)
+  const data = unionSource(results)
   const written = await writeInventory(sql, { schema: 'stackql_inventory', table: 'bench_fanout' }, data)
+  await removeSliceSpools(results)
   clearInterval(sampler)
   peak = Math.max(peak, process.memoryUsage().rss)
   console.log(

@@ -2,15 +2,28 @@
 // its profile's credentials and variables (profiles: { provider: profile }), at most
 // `concurrency` at once. A slice's failure is its outcome, never the others'.
 import { isAppError } from '../errors.js'
-import type { Row } from '../models.js'
+import type { Row, RowSource } from '../models.js'
+import { removeSpool, SpooledRows, spoolPath } from '../stackql/spool.js'
 import { runBounded, type Slice, sliceLabel } from './slices.js'
 
 export interface SliceExecutor {
   execute(
     queryText: string,
     provider?: string,
-    opts?: { signal?: AbortSignal; timeoutMs?: number; profiles?: Record<string, string> },
-  ): Promise<{ columns: string[]; rows: Row[]; message?: string; complete: boolean; incomplete?: string }>
+    opts?: {
+      signal?: AbortSignal
+      timeoutMs?: number
+      profiles?: Record<string, string>
+      spoolFile?: string
+    },
+  ): Promise<{
+    columns: string[]
+    rows: Row[]
+    spooled?: RowSource & { rowCount: number }
+    message?: string
+    complete: boolean
+    incomplete?: string
+  }>
 }
 
 export interface SliceResult {
@@ -18,6 +31,8 @@ export interface SliceResult {
   status: 'SUCCESS' | 'FAILED'
   columns: string[]
   rows: Row[]
+  /** A spooled slice's rows (`rows` is then empty), read from its file on each pass. */
+  spooled?: RowSource & { rowCount: number }
   elapsedMs: number
   /** What StackQL wrote to stderr with a successful result (the shrink guard reads it). */
   message?: string
@@ -43,25 +58,32 @@ export async function executeSlices(
   queries: SliceExecutor,
   text: string,
   slices: Slice[],
-  opts: { concurrency: number; signal?: AbortSignal; timeoutMs?: number },
+  opts: { concurrency: number; signal?: AbortSignal; timeoutMs?: number; spool?: boolean },
 ): Promise<SliceResult[]> {
   return runBounded(slices, opts.concurrency, async (slice): Promise<SliceResult> => {
     const started = performance.now()
     const elapsed = () => Math.round(performance.now() - started)
-    const failed = (error: string): SliceResult => ({
-      slice,
-      status: 'FAILED',
-      columns: [],
-      rows: [],
-      elapsedMs: elapsed(),
-      error: `${sliceLabel(slice)}: ${error}`,
-    })
+    // Scheduled runs spool each slice's output to a file (removeSliceSpools after the write), so a
+    // run's memory does not grow with slices x rows.
+    const spoolFile = opts.spool ? spoolPath() : undefined
+    const failed = async (error: string): Promise<SliceResult> => {
+      if (spoolFile) await removeSpool(spoolFile)
+      return {
+        slice,
+        status: 'FAILED',
+        columns: [],
+        rows: [],
+        elapsedMs: elapsed(),
+        error: `${sliceLabel(slice)}: ${error}`,
+      }
+    }
     if (opts.signal?.aborted) return failed(why(undefined, opts.signal))
     try {
       const r = await queries.execute(text, undefined, {
         signal: opts.signal,
         timeoutMs: opts.timeoutMs,
         profiles: { [slice.provider]: slice.profile },
+        ...(spoolFile ? { spoolFile } : {}),
       })
       if (!r.complete) return failed(line(r.incomplete ?? 'StackQL reported an error with the rows'))
       return {
@@ -69,6 +91,7 @@ export async function executeSlices(
         status: 'SUCCESS',
         columns: r.columns,
         rows: r.rows,
+        ...(r.spooled ? { spooled: r.spooled } : {}),
         elapsedMs: elapsed(),
         ...(r.message ? { message: r.message } : {}),
       }
@@ -78,11 +101,46 @@ export async function executeSlices(
   })
 }
 
-/** The succeeded slices' rows as one result, each row tagged with its profile in `_profile`. */
-export function unionWithProfile(results: SliceResult[]): { columns: string[]; rows: Row[] } {
+/** Rows of a slice's result, in memory or spooled. */
+export const sliceRowCount = (r: SliceResult): number => r.spooled?.rowCount ?? r.rows.length
+
+/** Removes the spool files of `executeSlices(..., { spool: true })` (call when the write is done). */
+export async function removeSliceSpools(results: SliceResult[]): Promise<void> {
+  await Promise.all(
+    results.map((r) => (r.spooled instanceof SpooledRows ? removeSpool(r.spooled.path) : null)),
+  )
+}
+
+/**
+ * The succeeded slices' rows as one source for the writer, each row tagged with its profile in
+ * `_profile`: read slice after slice, a batch at a time (spooled slices from their files), on
+ * every pass the writer makes.
+ */
+export function unionSource(results: SliceResult[]): { columns: string[]; rows: RowSource } {
+  const ok = results.filter((r) => r.status === 'SUCCESS')
+  return {
+    columns: unionColumns(ok),
+    rows: {
+      async *batches() {
+        for (const r of ok) {
+          const tag = (rows: readonly Row[]) =>
+            rows.map((row) => ({ ...row, [PROFILE_COLUMN]: r.slice.profile }))
+          if (r.spooled) {
+            for await (const batch of r.spooled.batches()) yield tag(batch)
+          } else {
+            for (let i = 0; i < r.rows.length; i += BATCH) yield tag(r.rows.slice(i, i + BATCH))
+          }
+        }
+      },
+    },
+  }
+}
+
+const BATCH = 2000
+
+function unionColumns(ok: SliceResult[]): string[] {
   const columns: string[] = []
   const seen = new Set<string>()
-  const ok = results.filter((r) => r.status === 'SUCCESS')
   for (const r of ok) {
     for (const c of r.columns) {
       if (c === PROFILE_COLUMN || seen.has(c)) continue
@@ -91,6 +149,13 @@ export function unionWithProfile(results: SliceResult[]): { columns: string[]; r
     }
   }
   columns.push(PROFILE_COLUMN)
+  return columns
+}
+
+/** The succeeded slices' rows as one result, each row tagged with its profile in `_profile`. */
+export function unionWithProfile(results: SliceResult[]): { columns: string[]; rows: Row[] } {
+  const ok = results.filter((r) => r.status === 'SUCCESS')
+  const columns = unionColumns(ok)
   const rows: Row[] = []
   for (const r of ok) for (const row of r.rows) rows.push({ ...row, [PROFILE_COLUMN]: r.slice.profile })
   return { columns, rows }

@@ -7,7 +7,14 @@
 import { changeCountsOfRun } from '../db/changes.js'
 import { assertIdentifierShape, assertTargetSchema } from '../db/identifiers.js'
 import { writeInventory } from '../db/inventory-writer.js'
-import { executeSlices, PROFILE_COLUMN, unionWithProfile } from '../fanout/fanout-run.js'
+import {
+  executeSlices,
+  PROFILE_COLUMN,
+  removeSliceSpools,
+  type SliceResult,
+  sliceRowCount,
+  unionSource,
+} from '../fanout/fanout-run.js'
 import { expandSlices, parseSliceSpecs, type Slice, sliceLabel } from '../fanout/slices.js'
 import type { Query, RunSlice, Schedule } from '../models.js'
 import { findPlaceholders, maskPlaceholders } from '../profiles/variables.js'
@@ -113,28 +120,43 @@ export async function runIteration(
     log.error({ runId: joined.runId, jobRunId: args.jobRunId }, joined.error)
     return { status: 'FAILED', runId: joined.runId, error: joined.error }
   }
-  const { runId, schema, table, slices } = joined
+  const { runId, slices } = joined
   if (slices.length !== 1) {
     const error = `--profile names one profile slice, not ${slices.map(sliceLabel).join(', ')}.`
     return { status: 'FAILED', runId, error }
   }
-  const slice = slices[0]!
-  const [result] = await guardedSlices(
-    db,
-    joined,
-    await executeSlices(deps.queries, joined.query.query_text, slices, { concurrency: 1, signal }),
-  )
+  const executed = await executeSlices(deps.queries, joined.query.query_text, slices, {
+    concurrency: 1,
+    signal,
+    spool: true,
+  })
+  try {
+    return await writeIteration(deps, joined, (await guardedSlices(db, joined, executed))[0]!, signal)
+  } finally {
+    await removeSliceSpools(executed)
+  }
+}
+
+async function writeIteration(
+  deps: InventoryRunDeps,
+  joined: Joined,
+  result: SliceResult,
+  signal?: AbortSignal,
+): Promise<InventoryRunOutcome> {
+  const { db, log } = deps
+  const { runId, schema, table } = joined
+  const slice = result.slice
   let outcome: Omit<RunSlice, 'run_id'> = {
     provider: slice.provider,
     profile: slice.profile,
-    status: result!.status,
-    rows: result!.status === 'SUCCESS' ? result!.rows.length : null,
-    elapsed_ms: result!.elapsedMs,
-    error: result!.error ?? null,
+    status: result.status,
+    rows: result.status === 'SUCCESS' ? sliceRowCount(result) : null,
+    elapsed_ms: result.elapsedMs,
+    error: result.error ?? null,
   }
-  if (result!.status === 'SUCCESS') {
+  if (result.status === 'SUCCESS') {
     try {
-      await writeInventory(deps.sql, { schema, table }, unionWithProfile([result!]), {
+      await writeInventory(deps.sql, { schema, table }, unionSource([result]), {
         signal,
         ...deps.writeLimits,
         keys: await keyColumnsFor(db, joined.schedule, schema, table),

@@ -1,7 +1,14 @@
 // The fan-out branch of an inventory run (src/services/inventory-run.ts): every profile slice runs,
 // the succeeded slices' rows replace only their profiles' rows, the failed slices' rows stay.
 import { writeInventory } from '../db/inventory-writer.js'
-import { executeSlices, PROFILE_COLUMN, unionWithProfile } from '../fanout/fanout-run.js'
+import {
+  executeSlices,
+  PROFILE_COLUMN,
+  removeSliceSpools,
+  type SliceResult,
+  sliceRowCount,
+  unionSource,
+} from '../fanout/fanout-run.js'
 import { type Slice, sliceLabel } from '../fanout/slices.js'
 import type { Query, Schedule } from '../models.js'
 import {
@@ -33,13 +40,28 @@ export async function runSlices(
   fail: (why: string) => Promise<InventoryRunOutcome>,
   signal?: AbortSignal,
 ): Promise<InventoryRunOutcome> {
-  const { db, log } = deps
+  const { db } = deps
   const executed = await executeSlices(deps.queries, run.text, run.slices, {
     concurrency: deps.sliceConcurrency ?? 4,
     signal,
+    spool: true,
   })
-  // A slice the shrink guard refuses fails alone: its previous rows stay (PARTIAL).
-  const results = await guardedSlices(db, run, executed)
+  try {
+    // A slice the shrink guard refuses fails alone: its previous rows stay (PARTIAL).
+    return await writeSlices(deps, run, await guardedSlices(db, run, executed), fail, signal)
+  } finally {
+    await removeSliceSpools(executed)
+  }
+}
+
+async function writeSlices(
+  deps: InventoryRunDeps,
+  run: Parameters<typeof runSlices>[1],
+  results: SliceResult[],
+  fail: (why: string) => Promise<InventoryRunOutcome>,
+  signal?: AbortSignal,
+): Promise<InventoryRunOutcome> {
+  const { db, log } = deps
   const record = () =>
     db.recordRunSlices(
       run.runId,
@@ -47,7 +69,7 @@ export async function runSlices(
         provider: r.slice.provider,
         profile: r.slice.profile,
         status: r.status,
-        rows: r.status === 'SUCCESS' ? r.rows.length : null,
+        rows: r.status === 'SUCCESS' ? sliceRowCount(r) : null,
         elapsed_ms: r.elapsedMs,
         error: r.error ?? null,
       })),
@@ -63,7 +85,7 @@ export async function runSlices(
     )
     return { ...out, slices: results }
   }
-  const data = unionWithProfile(ok)
+  const data = unionSource(ok)
   // Every slice succeeded: the snapshot is complete (rows of profiles no longer in the run go).
   // Otherwise only the succeeded profiles' rows are replaced.
   const writeOpts: Parameters<typeof writeInventory>[3] & { scope?: { column: string; values: string[] } } = {

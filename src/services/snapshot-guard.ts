@@ -59,7 +59,12 @@ export function guardSlices(
     const label = sliceLabel(r.slice)
     const refusal = snapshotRefusal({
       target: `${c.target} (${label})`,
-      result: { rows: r.rows, ...(r.message ? { message: r.message } : {}), complete: true },
+      result: {
+        rows: r.rows,
+        ...(r.spooled ? { spooled: r.spooled } : {}),
+        ...(r.message ? { message: r.message } : {}),
+        complete: true,
+      },
       previousRows: c.previous === null ? null : (c.previous.get(r.slice.profile) ?? 0),
       shrinkGuardPct: c.shrinkGuardPct,
     })
