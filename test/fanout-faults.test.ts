@@ -2,6 +2,8 @@
 // the other slice's rows replaced, the failing slice's previous rows intact), and the runner killed
 // with SIGKILL in the middle of a fan-out leaves the table exactly as before the run.
 import { spawn } from 'node:child_process'
+import { readdirSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
@@ -207,6 +209,11 @@ t.test(
     await setVars(db, 'steady', { n: '1' })
     t.equal((await runInventory(d, args)).status, 'SUCCESS', 'with the guard off the drop is written')
     t.same(await counts(), { steady: 1 })
+    t.same(
+      readdirSync(tmpdir()).filter((f) => f.startsWith(`stackql-spool-${process.pid}-`)),
+      [],
+      'every slice was spooled to a file, and every file is gone after its run (refused ones too)',
+    )
   },
 )
 
