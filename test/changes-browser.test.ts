@@ -85,7 +85,8 @@ t.test('history journey: key suggestion, two runs, the Changes view, What change
   )
 
   // 4. Run now again: the row shows the run's +added −removed ~modified. The first run's process may
-  // still be exiting after it recorded its end; Run now then says so and is pressed again.
+  // still be exiting after it recorded its end: Run now waits up to 3 s for it, and on a machine
+  // slower than that it says the run is still in progress and is pressed again.
   for (let attempt = 0; ; attempt++) {
     await page.evaluate("document.getElementById('schedules-alert').textContent = ''")
     await row.getByRole('button', { name: /^Run .* now$/ }).click()

@@ -1,5 +1,5 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -536,6 +536,37 @@ t.test('the built runner (dist/run-query.mjs) with plain node', async (t) => {
     t.match(logged, /"msg":"run succeeded"/, 'it kept logging after its parent was gone')
     t.match(logged, /wrote 1 rows/)
   })
+
+  t.test(
+    'Run now right after a run ended waits for its process to exit; a run still going is refused',
+    async (t) => {
+      // A stand-in runner process that lives `ms` and ignores the runner's arguments.
+      const script = join(logDir, 'linger.mjs')
+      writeFileSync(script, 'setTimeout(() => {}, Number(process.env.LINGER_MS))\n')
+      const lingering = (ms: number) =>
+        createLocalRunLauncher({
+          command: [process.execPath, script],
+          env: { ...env, LINGER_MS: String(ms) },
+          log: captureLog(),
+          logDir,
+          timeoutMs: 60_000,
+        })
+      const schedule = { id: 11, query_id: 1, target_schema: 's', target_table: 't' } as Schedule
+      const exiting = lingering(800)
+      await exiting(schedule)
+      const started = Date.now()
+      const again = await exiting(schedule)
+      t.match(again.message, /Started a local run of schedule 11/, 'the second click starts a run')
+      const waited = Date.now() - started
+      t.ok(waited >= 300 && waited < 2900, `it waited for the first process to exit (${waited} ms)`)
+      const busy = lingering(20_000)
+      const first = await busy({ ...schedule, id: 12 })
+      const refusedAt = Date.now()
+      await t.rejects(busy({ ...schedule, id: 12 }), { code: 'CONFLICT', message: /still in progress/ })
+      t.ok(Date.now() - refusedAt >= 2900, 'refused only after waiting for the exit')
+      process.kill(Number(/process (\d+)/.exec(first.message)![1]), 'SIGKILL')
+    },
+  )
 
   t.test('Run now with a runner that cannot start fails clearly', async (t) => {
     const launch = createLocalRunLauncher({

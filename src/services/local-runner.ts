@@ -37,6 +37,8 @@ export interface LocalRunLauncherOptions {
 export const LOCAL_RUN_LOGS_KEPT = 50
 /** Added to the query timeout for a local run's bound: provider pulls, the write, the view refresh. */
 export const LOCAL_RUN_MARGIN_MS = 10 * 60_000
+/** How long a click waits for the schedule's previous run process to exit before saying it still runs. */
+export const EXIT_WAIT_MS = 3000
 /** How long after its own bound the launcher kills a child that did not stop. */
 const KILL_GRACE_MS = 60_000
 
@@ -52,8 +54,13 @@ export function createLocalRunLauncher(
   const [file, ...baseArgs] = opts.command
   if (!file) throw new AppError('CONFIG_INVALID', 'The local job runner command is empty.')
   const running = new Map<number, number>() // schedule id -> pid (this launcher's children only)
+  const exits = new Map<number, Promise<void>>() // schedule id -> its child's exit
 
   return async (schedule) => {
+    // A run records its end a moment before its process exits (closing connections, flushing the
+    // log): a click in between waits for that exit a little instead of being refused.
+    const exiting = running.get(schedule.id) ? exits.get(schedule.id) : undefined
+    if (exiting) await Promise.race([exiting, new Promise((r) => setTimeout(r, EXIT_WAIT_MS).unref())])
     const pid = running.get(schedule.id)
     if (pid !== undefined) {
       throw new AppError(
@@ -113,6 +120,7 @@ export function createLocalRunLauncher(
     }
     const childPid = child.pid!
     running.set(schedule.id, childPid)
+    exits.set(schedule.id, new Promise<void>((resolve) => child.once('exit', () => resolve())))
     const context = { scheduleId: schedule.id, pid: childPid, logFile }
     // Second line of defence: the child stops itself at --timeout-s; this kills it if it did not.
     const killer = setTimeout(
@@ -130,6 +138,7 @@ export function createLocalRunLauncher(
     child.on('exit', (code, signal) => {
       clearTimeout(killer)
       running.delete(schedule.id)
+      exits.delete(schedule.id)
       opts.log[code === 0 ? 'info' : 'warn']({ ...context, code, signal }, 'local run finished')
     })
     child.unref()
