@@ -6,17 +6,8 @@
 
 import { changeCountsOfRun } from '../db/changes.js'
 import { assertIdentifierShape, assertTargetSchema } from '../db/identifiers.js'
-import { writeInventory } from '../db/inventory-writer.js'
-import {
-  executeSlices,
-  PROFILE_COLUMN,
-  removeSliceSpools,
-  type SliceResult,
-  sliceRowCount,
-  unionSource,
-} from '../fanout/fanout-run.js'
-import { expandSlices, parseSliceSpecs, type Slice, sliceLabel } from '../fanout/slices.js'
-import type { Query, RunSlice, Schedule } from '../models.js'
+import { executeSlices, removeSliceSpools, type SliceResult } from '../fanout/fanout-run.js'
+import { expandSlices, parseSliceSpecs, sliceLabel } from '../fanout/slices.js'
 import { findPlaceholders, maskPlaceholders } from '../profiles/variables.js'
 import { assertReadOnlyQuery } from '../stackql/statements.js'
 import {
@@ -25,7 +16,8 @@ import {
   type InventoryRunOutcome,
   oneLine,
 } from './inventory-run.js'
-import { guardedSlices, keyColumnsFor, reason } from './run-support.js'
+import { type Joined, retireProfiles, writeIteration } from './iteration-write.js'
+import { guardedSlices, reason } from './run-support.js'
 
 export interface IterationArgs extends InventoryRunArgs {
   /** `{{job.run_id}}`: the same value in every task of one job run. */
@@ -38,15 +30,6 @@ export const NO_REPORT =
 
 const JOB_RUN_ID = /^[A-Za-z0-9_-]{1,64}$/
 const validId = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n > 0
-
-interface Joined {
-  runId: number
-  query: Query
-  schedule: Schedule | null
-  schema: string
-  table: string
-  slices: Slice[]
-}
 
 /**
  * Validates the arguments like runInventory does, joins the job run's runs row and expands the
@@ -131,61 +114,18 @@ export async function runIteration(
     spool: true,
   })
   try {
-    return await writeIteration(deps, joined, (await guardedSlices(db, joined, executed))[0]!, signal)
+    let result: SliceResult
+    try {
+      result = (await guardedSlices(db, joined, executed))[0]!
+    } catch (e) {
+      // The guard could not read the table's rows (database trouble): the slice fails, nothing is written.
+      const label = sliceLabel(executed[0]!.slice)
+      result = { ...executed[0]!, status: 'FAILED', rows: [], error: `${label}: ${reason(e, signal)}` }
+    }
+    return await writeIteration(deps, joined, result, signal)
   } finally {
     await removeSliceSpools(executed)
   }
-}
-
-async function writeIteration(
-  deps: InventoryRunDeps,
-  joined: Joined,
-  result: SliceResult,
-  signal?: AbortSignal,
-): Promise<InventoryRunOutcome> {
-  const { db, log } = deps
-  const { runId, schema, table } = joined
-  const slice = result.slice
-  let outcome: Omit<RunSlice, 'run_id'> = {
-    provider: slice.provider,
-    profile: slice.profile,
-    status: result.status,
-    rows: result.status === 'SUCCESS' ? sliceRowCount(result) : null,
-    elapsed_ms: result.elapsedMs,
-    error: result.error ?? null,
-  }
-  if (result.status === 'SUCCESS') {
-    try {
-      await writeInventory(deps.sql, { schema, table }, unionSource([result]), {
-        signal,
-        ...deps.writeLimits,
-        keys: await keyColumnsFor(db, joined.schedule, schema, table),
-        record: { runId, scheduleId: joined.schedule?.id ?? null },
-        scope: { column: PROFILE_COLUMN, values: [slice.profile] },
-        refreshView: false,
-      })
-    } catch (e) {
-      outcome = {
-        ...outcome,
-        status: 'FAILED',
-        rows: null,
-        error: `${sliceLabel(slice)}: ${reason(e, signal)}`,
-      }
-    }
-  }
-  try {
-    await db.recordRunSlices(runId, [outcome])
-  } catch (e) {
-    // The finish task then counts the slice as not reported (failed); the rows may be written.
-    log.error({ runId, slice: sliceLabel(slice) }, `recording the slice failed: ${reason(e)}`)
-  }
-  const label = sliceLabel(slice)
-  if (outcome.status === 'SUCCESS') {
-    log.info({ runId, slice: label, rows: outcome.rows }, 'slice succeeded')
-    return { status: 'SUCCESS', runId, rowCount: outcome.rows ?? 0 }
-  }
-  log.warn({ runId, slice: label }, outcome.error ?? 'slice failed')
-  return { status: 'FAILED', runId, error: outcome.error ?? `${label} failed` }
 }
 
 /**
@@ -292,30 +232,4 @@ export async function finishIterations(
   } catch (e) {
     return close(runId, { status: 'FAILED', runId, error: reason(e) })
   }
-}
-
-/**
- * Deletes the rows of profiles the run no longer lists (a profile taken off the schedule), recording
- * them as removed changes; returns those profiles. Only after every listed slice succeeded.
- */
-async function retireProfiles(deps: InventoryRunDeps, joined: Joined): Promise<string[]> {
-  const { schema, table, slices, runId, schedule } = joined
-  const listed = new Set(slices.map((s) => s.profile))
-  const present = await deps.db.countSnapshotRowsByProfile(schema, table, PROFILE_COLUMN)
-  const gone = [...(present?.keys() ?? [])].filter((p) => !listed.has(p)).sort()
-  if (gone.length === 0) return []
-  const keys = await keyColumnsFor(deps.db, schedule, schema, table)
-  await writeInventory(
-    deps.sql,
-    { schema, table },
-    { columns: [PROFILE_COLUMN, ...keys.filter((k) => k !== PROFILE_COLUMN)], rows: [] },
-    {
-      ...deps.writeLimits,
-      keys,
-      record: { runId, scheduleId: schedule?.id ?? null },
-      scope: { column: PROFILE_COLUMN, values: gone },
-      refreshView: false,
-    },
-  )
-  return gone
 }
