@@ -3,59 +3,16 @@
 // Everything goes through `app.schedules` (row + Databricks job together) and `app.db` reads.
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyPluginAsync } from 'fastify'
-import { Type } from 'typebox'
 import { visibleProfiles } from '../../src/access/profile-gate.js'
 import { AppError, isAppError } from '../../src/errors.js'
-import { parseSliceSpecs } from '../../src/fanout/slices.js'
-import { IdParams, ScheduleInput } from '../../src/models.js'
-import { parseKeyColumns, parseShrinkGuard } from '../../src/services/schedule-service.js'
+import { IdParams } from '../../src/models.js'
+import { parseKeyColumns, parseShrinkGuard } from '../../src/services/schedule-inputs.js'
 import { schedulePrefill } from '../../src/starter/add.js'
 import { loadStarterLibrary } from '../../src/starter/library.js'
+import { CronBody, formProfiles, NewScheduleBody, PreviewQuery, RowQuery, StarterQuery } from './forms.js'
 import { registerKeySuggestions } from './key-suggestions.js'
-import {
-  formatTime,
-  HISTORY_RUNS,
-  type LiveRun,
-  type RowContext,
-  relativeTime,
-  type ScheduleRow,
-  scheduleRow,
-} from './rows.js'
-
-const RowQuery = Type.Object({
-  after: Type.Optional(Type.Integer({ minimum: 0 })),
-  until: Type.Optional(Type.Integer({ minimum: 0 })),
-})
-const StarterQuery = Type.Object({ starter: Type.Optional(Type.String({ maxLength: 200 })) })
-const PreviewQuery = Type.Object({
-  cron_expression: Type.String({ maxLength: 200, default: '' }),
-  for: Type.Union([Type.Literal('new'), Type.Literal('edit')], { default: 'new' }),
-})
-/** The shrink guard as a form field: empty = off, else 1–100 (parsed by parseShrinkGuard for a clear message). */
-const ShrinkGuardField = Type.Optional(Type.String({ maxLength: 20 }))
-/** Fan-out profiles from the form's multi-select: one value is a string, several an array. */
-const ProfilesField = Type.Optional(
-  Type.Union([
-    Type.String({ maxLength: 200 }),
-    Type.Array(Type.String({ maxLength: 200 }), { maxItems: 500 }),
-  ]),
-)
-/** Key columns as a form field: comma-separated result columns (parsed by parseKeyColumns). */
-const KeyColumnsField = Type.Optional(Type.String({ maxLength: 2200 }))
-const NewScheduleBody = Type.Object({
-  ...ScheduleInput.properties,
-  shrink_guard_pct: ShrinkGuardField,
-  profiles: ProfilesField,
-  key_columns: KeyColumnsField,
-})
-const CronBody = Type.Object({
-  cron_expression: ScheduleInput.properties.cron_expression,
-  shrink_guard_pct: ShrinkGuardField,
-  key_columns: KeyColumnsField,
-  profiles: ProfilesField,
-  /** Present when the Edit dialog showed the profiles field: no `profiles` then means "none". */
-  profiles_field: Type.Optional(Type.String({ maxLength: 1 })),
-})
+import { scheduleRowData } from './row-data.js'
+import { formatTime, type LiveRun, relativeTime } from './rows.js'
 
 /** How long a row waits for a started run to report: a job cluster needs minutes to start. */
 const WAIT_LOCAL_MS = 2 * 60_000
@@ -64,60 +21,7 @@ const DEFAULT_SCHEMA = 'stackql_inventory'
 
 const schedules: FastifyPluginAsync = async (fastify) => {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
-  const workspaceHost = app.config.databricks?.host
-
-  const rowContext = (): RowContext => ({
-    describe: (cron) => app.schedules.describe(cron),
-    timezone: app.config.jobTimezone,
-    workspaceHost: app.schedules.hasWorkspace ? workspaceHost : undefined,
-    now: new Date(),
-  })
-
-  // A run RUNNING for longer than a query may run plus a writing margin has lost its runner. Reading
-  // the page settles such runs as FAILED — at most once a minute, so the 2 s row polls stay reads.
-  const abandonedAfterMs = app.config.stackql.queryTimeoutMs + 15 * 60_000
-  let lastSweep = 0
-  async function settleAbandonedRuns(): Promise<void> {
-    if (Date.now() - lastSweep < 60_000) return
-    lastSweep = Date.now()
-    await app.db.failAbandonedRuns(abandonedAfterMs)
-  }
-
-  async function loadRows(): Promise<ScheduleRow[]> {
-    await settleAbandonedRuns()
-    const [list, runs] = await Promise.all([
-      app.db.getSchedules(),
-      app.db.getRecentRunsBySchedule(HISTORY_RUNS),
-    ])
-    const ctx = rowContext()
-    const slices = await app.db.getRunSlices([...runs.values()].flatMap((r) => (r[0] ? [r[0].id] : [])))
-    return list.map((s) => {
-      const mine = runs.get(s.id) ?? []
-      return scheduleRow(s, mine, ctx, undefined, mine[0] ? slices.get(mine[0].id) : undefined)
-    })
-  }
-
-  async function loadRow(id: number, live?: LiveRun): Promise<ScheduleRow> {
-    await settleAbandonedRuns()
-    const [schedule, runs] = await Promise.all([
-      app.db.getScheduleView(id),
-      app.db.getRecentRunsBySchedule(HISTORY_RUNS, id),
-    ])
-    if (!schedule) throw new AppError('NOT_FOUND', `Schedule ${id} does not exist.`)
-    const mine = runs.get(id) ?? []
-    const slices = mine[0] ? (await app.db.getRunSlices([mine[0].id])).get(mine[0].id) : undefined
-    return scheduleRow(schedule, mine, rowContext(), live, slices)
-  }
-
-  async function latestRunId(id: number): Promise<number> {
-    return (await app.db.getRecentRunsBySchedule(1, id)).get(id)?.[0]?.id ?? 0
-  }
-
-  const tableData = async (extra: Record<string, unknown> = {}) => ({
-    rows: await loadRows(),
-    hasWorkspace: app.schedules.hasWorkspace,
-    ...extra,
-  })
+  const { rowContext, loadRow, latestRunId, tableData, addJobRunState } = scheduleRowData(fastify)
 
   // starter: /schedules?starter=<id> opens the New Schedule dialog pre-filled from a starter query.
   const starters = loadStarterLibrary()
@@ -207,22 +111,6 @@ const schedules: FastifyPluginAsync = async (fastify) => {
     return reply.render('schedules/_row', { row: await loadRow(id, live) })
   })
 
-  /** With a workspace: the Databricks run's page, and its failure when it ended without reporting. */
-  async function addJobRunState(id: number, live: LiveRun): Promise<void> {
-    if (!app.schedules.hasWorkspace) return
-    try {
-      const run = await app.schedules.lastRun(id)
-      if (!run) return
-      live.runPageUrl = run.runPageUrl
-      if (run.result && run.result !== 'SUCCESS' && (await latestRunId(id)) <= live.after) {
-        live.failedMessage = `Databricks run ${run.runId} ended ${run.result}${run.message ? `: ${run.message}` : '.'}`
-      }
-    } catch (e) {
-      // The row still renders from the database; the next poll tries again.
-      app.log.warn({ scheduleId: id, code: isAppError(e) ? e.code : undefined }, 'job run status unavailable')
-    }
-  }
-
   for (const [action, active] of [
     ['pause', false],
     ['resume', true],
@@ -295,10 +183,3 @@ const schedules: FastifyPluginAsync = async (fastify) => {
 }
 
 export default schedules
-
-/** The form's profiles as slice specs (checked by the schedule service); none = the default profile. */
-function formProfiles(v: string | string[] | undefined): string[] | undefined {
-  const list = (Array.isArray(v) ? v : v ? [v] : []).flatMap((x) => x.split(',')).map((x) => x.trim())
-  const specs = parseSliceSpecs(list.filter(Boolean)).map((x) => `${x.provider}/${x.profile}`)
-  return specs.length ? specs : undefined
-}

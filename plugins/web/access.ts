@@ -8,14 +8,16 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { classifyStatement, decideStatement } from '../../src/access/mutations.js'
 import { profilePicks } from '../../src/access/picks.js'
-import { ProfileGate, type ProfileUse, profileRefusal } from '../../src/access/profile-gate.js'
-import { profilesUsed, type UseLookups } from '../../src/access/profile-use.js'
+import { ProfileGate, profileRefusal } from '../../src/access/profile-gate.js'
+import { profilesUsed } from '../../src/access/profile-use.js'
 import { hasRole, type Role, resolveRole } from '../../src/access/roles.js'
 import { type Rule, ruleFor } from '../../src/access/rules.js'
 import { requestDetails, runDetails } from '../../src/audit/entries.js'
 import { AuditStore } from '../../src/db/audit.js'
 import { AppError, isAppError } from '../../src/errors.js'
 import { acrossRefs } from '../../src/fanout/across.js'
+import { recordDenied, startAuditPruning } from './access-audit.js'
+import { loadProfileGate, profileLabel, profileLookups } from './access-profiles.js'
 
 export interface RequestAccess {
   role: Role
@@ -51,8 +53,6 @@ interface Pending {
 }
 const pending = new WeakMap<FastifyRequest, Pending>()
 
-const PRUNE_EVERY_MS = 6 * 3600_000
-
 function needed(rule: Rule, role: Role): string {
   return `You need the ${rule.role} role to ${rule.what}; your role is ${role}.`
 }
@@ -87,52 +87,16 @@ export default fp(
       }
     })
 
-    const lookups: UseLookups = {
-      queryProvider: (id) => audit.queryProvider(id),
-      scheduleUse: (id) => audit.scheduleUse(id),
-      mapping: (id) => app.db.getProviderConfigById(id),
-      knownProfiles: async (provider) =>
-        (await app.db.getProviderProfiles())
-          .find((p) => p.provider === provider)
-          ?.profiles.map((x) => x.profile) ?? [],
-    }
-
-    /** This request's gate; admins may use every profile, so theirs needs no rows. */
-    async function loadGate(req: FastifyRequest): Promise<ProfileGate> {
-      const { access } = req
-      if (!access.profiles.loaded) {
-        const rows = hasRole(access.role, 'admin') ? [] : await audit.profileRestrictions()
-        if (rows.some((r) => /^group:/i.test(r.principal))) await req.loadGroups()
-        access.profiles = new ProfileGate(rows, req.user, req.groups, access.role)
-      }
-      return access.profiles
-    }
-
-    const label = (u: ProfileUse) => `${u.provider}:${u.profile}`
-
-    async function deny(req: FastifyRequest, rule: Rule, message: string, details: Record<string, unknown>) {
-      try {
-        await audit.record({
-          user: req.user,
-          role: req.access.role,
-          requestId: req.id,
-          action: rule.action ?? `${req.method} ${req.routeOptions.url}`,
-          outcome: 'denied',
-          status: 403,
-          details: { ...details, reason: message },
-        })
-      } catch (e) {
-        // Refusing is safe without a record; say so in the log for whoever reads it.
-        req.log.warn({ code: isAppError(e) ? e.code : undefined }, 'a denied attempt could not be audited')
-      }
-      return new AppError('FORBIDDEN', message)
-    }
-
     /** POST /run answers inside the results area (its htmx target), like its own errors. */
     function runAnswer(reply: FastifyReply, template: string, data: Record<string, unknown>, status: number) {
       reply.header('cache-control', 'no-store')
       return reply.render(template, data, { status })
     }
+
+    const lookups = profileLookups(app, audit)
+    const deny = (req: FastifyRequest, rule: Rule, message: string, details: Record<string, unknown>) =>
+      recordDenied(audit, req, rule, message, details)
+    const loadGate = (req: FastifyRequest) => loadProfileGate(audit, req)
 
     // preValidation: the role decides before the body is validated, so a refused request learns nothing
     // about the route's input (and gets the 403, not a 400).
@@ -203,14 +167,14 @@ export default fp(
           gate,
           lookups,
         )
-        if (!rule.statement && uses.length) details = { ...details, profiles: uses.map(label) }
+        if (!rule.statement && uses.length) details = { ...details, profiles: uses.map(profileLabel) }
         const [refusedUse] = gate.refused(uses)
         if (refusedUse) {
           // Groups that could not be read count as none (fail closed): the message says why.
           const why = req.groupsProblem ? ` (${req.groupsProblem})` : ''
           const refused = await deny(req, rule, `${profileRefusal(refusedUse, rule.what)}${why}`, {
             ...details,
-            refused_profiles: gate.refused(uses).map(label),
+            refused_profiles: gate.refused(uses).map(profileLabel),
           })
           if (rule.statement)
             return runAnswer(reply, 'access/_run-refused', { message: refused.message }, 403)
@@ -227,7 +191,7 @@ export default fp(
           const why = req.groupsProblem ? ` (${req.groupsProblem})` : ''
           const refused = await deny(req, rule, `${profileRefusal(refusedAcross[0], rule.what)}${why}`, {
             ...details,
-            refused_profiles: refusedAcross.map(label),
+            refused_profiles: refusedAcross.map(profileLabel),
           })
           return runAnswer(reply, 'access/_run-refused', { message: refused.message }, 403)
         }
@@ -280,21 +244,7 @@ export default fp(
       return payload
     })
 
-    // Retention: prune once shortly after start, then every 6 hours (never blocking a request).
-    const prune = () =>
-      audit.prune(app.config.auditRetentionDays).then(
-        (n) => n > 0 && app.log.info({ pruned: n }, 'audit rows past AUDIT_RETENTION_DAYS deleted'),
-        (e) =>
-          app.log.warn({ code: isAppError(e) ? e.code : undefined }, 'audit pruning failed; retried later'),
-      )
-    const first = setTimeout(prune, 30_000)
-    const timer = setInterval(prune, PRUNE_EVERY_MS)
-    first.unref()
-    timer.unref()
-    app.addHook('onClose', async () => {
-      clearTimeout(first)
-      clearInterval(timer)
-    })
+    startAuditPruning(app, audit)
 
     // The confirmation dialog's Cancel: nothing ran.
     app.get('/access/run-cancelled', async (_req, reply) =>

@@ -4,7 +4,7 @@
 // or that the app itself reads as a setting (its own Databricks, Lakebase, Anthropic credentials)
 // is refused. Each provider's documented credential variables are allowed even inside those
 // families (reference/stackql.md §4), and are never read from the app's own environment.
-import { EnvSchema } from '../config.js'
+import { EnvSchema } from '../config-schema.js'
 import { AppError } from '../errors.js'
 import { clusterEnvName } from './cluster-env.js'
 

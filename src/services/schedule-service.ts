@@ -3,12 +3,11 @@
 import { type ParsedSchedule, parseSchedule } from '../databricks/quartz.js'
 import type { SchedulePatch } from '../db/db-service.js'
 import { AppError } from '../errors.js'
-import { expandSlices, parseSliceSpecs, type Slice } from '../fanout/slices.js'
 import type { ProviderConfig, Query, Schedule, ScheduleInput, ScheduleView } from '../models.js'
 import { findPlaceholders, maskPlaceholders } from '../profiles/variables.js'
-import { referencedProviders } from '../stackql/references.js'
 import { assertReadOnlyQuery } from '../stackql/statements.js'
 import type { JobService } from './job-service.js'
+import { parseKeyColumns, parseShrinkGuard, scheduleJobInputs } from './schedule-inputs.js'
 
 /** What the schedule service needs from the DB service (DbService implements it). */
 export interface ScheduleStore {
@@ -30,22 +29,6 @@ export interface ScheduleServiceDeps {
   launchLocalRun?: (schedule: Schedule) => Promise<{ message: string }>
   /** JOB_TIMEZONE, for the preview. */
   timezone?: string
-}
-
-/**
- * Reads the shrink guard as a form sends it: empty (or "off") = off, else a whole percentage
- * 1–100 (a trailing % is fine). Anything else is a VALIDATION error naming the field.
- */
-export function parseShrinkGuard(value: unknown): number | null {
-  if (value === undefined || value === null) return null
-  if (typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= 100) return value
-  const text = String(value).trim().replace(/%$/, '').trim()
-  if (text === '' || /^off$/i.test(text)) return null
-  if (/^[0-9]{1,3}$/.test(text) && Number(text) >= 1 && Number(text) <= 100) return Number(text)
-  throw new AppError(
-    'VALIDATION',
-    `Shrink guard: "${String(value).slice(0, 20)}" is not a percentage. Enter a whole number from 1 to 100 (e.g. 90 refuses a snapshot with fewer than 90% of the previous rows), or leave it empty to turn the guard off.`,
-  )
 }
 
 export interface ScheduleDescription {
@@ -89,7 +72,7 @@ export class ScheduleService {
     // Profile variables ({{ regions }}) are filled per run: check the statement's shape with them masked.
     assertReadOnlyQuery(maskPlaceholders(query.query_text, findPlaceholders(query.query_text)))
     // Profiles named by the schedule must exist (a 4xx naming the unknown one, nothing saved).
-    if (input.profiles?.length) await this.jobInputs(query, { profiles: input.profiles })
+    if (input.profiles?.length) await scheduleJobInputs(this.db, query, { profiles: input.profiles })
     const saved = await this.db.saveSchedule(
       {
         ...input,
@@ -103,7 +86,7 @@ export class ScheduleService {
 
     let jobId: string
     try {
-      const { mappings, slices } = await this.jobInputs(query, saved)
+      const { mappings, slices } = await scheduleJobInputs(this.db, query, saved)
       jobId = await this.jobs.createInventoryJob(query, saved, mappings, slices)
     } catch (e) {
       await this.db.deleteSchedule(saved.id).catch(() => {})
@@ -129,29 +112,30 @@ export class ScheduleService {
     return this.db.updateSchedule(id, { key_columns: parseKeyColumns(keys) })
   }
 
+  /** Throws the 4xx setProfiles would (bad or unknown profiles) without changing anything. */
+  async checkProfiles(id: number, profiles: string[] | null): Promise<void> {
+    const schedule = await this.requireSchedule(id)
+    if (profiles?.length)
+      await scheduleJobInputs(this.db, await this.requireQuery(schedule.query_id), { profiles })
+  }
+
   /**
    * Changes the profiles a schedule runs across (null/empty = the default profile): checked like
    * on create (unknown profiles are a 4xx, nothing changes), then the job is rebuilt for the new
    * slices and the row saved (the job is put back if saving fails).
    */
-  /** Throws the 4xx setProfiles would (bad or unknown profiles) without changing anything. */
-  async checkProfiles(id: number, profiles: string[] | null): Promise<void> {
-    const schedule = await this.requireSchedule(id)
-    if (profiles?.length) await this.jobInputs(await this.requireQuery(schedule.query_id), { profiles })
-  }
-
   async setProfiles(id: number, profiles: string[] | null): Promise<Schedule> {
     const schedule = await this.requireSchedule(id)
     const query = await this.requireQuery(schedule.query_id)
     const next = { ...schedule, profiles: profiles?.length ? profiles : null }
-    const inputs = await this.jobInputs(query, next)
+    const inputs = await scheduleJobInputs(this.db, query, next)
     if (schedule.job_id) {
       const jobs = this.requireJobs(schedule)
       await jobs.updateInventoryJob(schedule.job_id, query, next, inputs.mappings, inputs.slices)
       try {
         return await this.db.updateSchedule(id, { profiles: next.profiles })
       } catch (e) {
-        const before = await this.jobInputs(query, schedule).catch(() => undefined)
+        const before = await scheduleJobInputs(this.db, query, schedule).catch(() => undefined)
         if (before)
           await jobs
             .updateInventoryJob(schedule.job_id, query, schedule, before.mappings, before.slices)
@@ -169,7 +153,7 @@ export class ScheduleService {
     if (!schedule.job_id) return this.db.updateSchedule(id, { cron_expression: next.cron_expression })
     const jobs = this.requireJobs(schedule)
     const query = await this.requireQuery(schedule.query_id)
-    const { mappings, slices } = await this.jobInputs(query, schedule)
+    const { mappings, slices } = await scheduleJobInputs(this.db, query, schedule)
     await jobs.updateInventoryJob(schedule.job_id, query, next, mappings, slices)
     try {
       return await this.db.updateSchedule(id, { cron_expression: next.cron_expression })
@@ -196,7 +180,7 @@ export class ScheduleService {
     for (const schedule of affected) {
       try {
         const query = await this.requireQuery(schedule.query_id)
-        const { mappings, slices } = await this.jobInputs(query, schedule)
+        const { mappings, slices } = await scheduleJobInputs(this.db, query, schedule)
         await this.jobs.updateInventoryJob(schedule.job_id!, query, schedule, mappings, slices)
         updated++
       } catch (e) {
@@ -252,36 +236,6 @@ export class ScheduleService {
     return this.jobs.getJobRunStatus(schedule.job_id)
   }
 
-  /**
-   * What the job definition needs: the schedule's slices (its profiles, `aws/*` expanded to every
-   * mapped profile) and only those profiles' mappings; without profiles, the query provider's
-   * mappings and no slices (today's single task).
-   */
-  private async jobInputs(
-    query: Query,
-    schedule: Pick<Schedule, 'profiles'>,
-  ): Promise<{ mappings: ProviderConfig[]; slices: Slice[] }> {
-    if (!schedule.profiles?.length) {
-      // No slices: the default profile of every provider the statement references (credentials follow the query).
-      const providers = new Set([query.provider, ...referencedProviders(query.query_text)])
-      const mappings: ProviderConfig[] = []
-      for (const p of providers) {
-        for (const m of await this.db.getProviderConfigFor(p))
-          if ((m.profile ?? 'default') === 'default') mappings.push(m)
-      }
-      return { mappings, slices: [] }
-    }
-    const specs = parseSliceSpecs(schedule.profiles)
-    const provider = specs[0]!.provider
-    const configs = await this.db.getProviderConfigFor(provider)
-    const known = new Map([
-      [provider, [...new Set(['default', ...configs.map((c) => c.profile ?? 'default')])]],
-    ])
-    const slices = expandSlices(specs, known)
-    const chosen = new Set(slices.map((s) => s.profile))
-    return { mappings: configs.filter((c) => chosen.has(c.profile ?? 'default')), slices }
-  }
-
   private async requireQuery(id: number): Promise<Query> {
     const query = await this.db.getQuery(id)
     if (!query)
@@ -317,16 +271,4 @@ export class ScheduleService {
       )
     }
   }
-}
-
-/** Key columns as typed ("instance_id, _profile" or a list): trimmed, unique, at most 10; null when none. */
-export function parseKeyColumns(keys: string | readonly string[] | null | undefined): string[] | null {
-  const list = (typeof keys === 'string' ? keys.split(',') : (keys ?? []))
-    .map((k) => k.trim())
-    .filter(Boolean)
-  const unique = [...new Set(list)]
-  if (unique.length > 10 || unique.some((k) => k.length > 200)) {
-    throw new AppError('VALIDATION', 'Name at most 10 key columns of at most 200 characters each.')
-  }
-  return unique.length ? unique : null
 }

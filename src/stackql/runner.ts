@@ -1,7 +1,5 @@
 // Runs ONE StackQL statement as `stackql exec` in its own process (exec mode, reference/stackql.md §2).
 // Credentials reach the child only through its `env` option; the server's process.env is never touched.
-import { spawn } from 'node:child_process'
-import { createWriteStream } from 'node:fs'
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Config } from '../config.js'
@@ -12,6 +10,7 @@ import { DEFAULT_FLAGS, pickBaseEnvironment } from './child-env.js'
 import type { EngineLogger } from './logger.js'
 import { isErrorMessage, OutputFormatError, parseRows } from './output.js'
 import { redactAndTruncate, secretForms } from './redact.js'
+import { cancelled, MAX_STDERR_CHARS, spawnStackql } from './spawn.js'
 import { type SpooledRows, surveySpool } from './spool.js'
 
 export { BASE_ENV_NAMES, DEFAULT_FLAGS, pickBaseEnvironment } from './child-env.js'
@@ -60,11 +59,6 @@ export interface StackqlRunnerOptions {
   baseEnv?: Record<string, string>
 }
 
-/** Longest stderr text kept (a Go panic can print thousands of goroutines). */
-const MAX_STDERR_CHARS = 64 * 1024
-/** stderr collected before redaction: more than is kept, so no value is cut before it is redacted. */
-const COLLECT_STDERR_CHARS = 4 * MAX_STDERR_CHARS
-
 export class StackqlRunner {
   readonly approot: string
   private readonly opts: StackqlRunnerOptions
@@ -105,9 +99,9 @@ export class StackqlRunner {
     }
     const forms = secretForms(Object.values(opts.env ?? {}))
     const started = performance.now()
-    const out = await this.spawnOnce(
+    const out = await spawnStackql(
       bin,
-      statement,
+      this.args(statement),
       { ...this.baseEnv, ...opts.env },
       limits,
       signal,
@@ -154,116 +148,6 @@ export class StackqlRunner {
       elapsedMs,
     }
   }
-
-  private spawnOnce(
-    bin: string,
-    statement: string,
-    env: Record<string, string>,
-    limits: { timeoutMs: number; maxOutputBytes: number; maxOutputSetting: string },
-    signal?: AbortSignal,
-    spoolFile?: string,
-  ): Promise<{
-    stdout: Buffer
-    bytes: number
-    stderr: string
-    stderrCut: boolean
-    code: number | null
-    signal: NodeJS.Signals | null
-  }> {
-    const { timeoutMs, maxOutputBytes, maxOutputSetting } = limits
-    return new Promise((resolve, reject) => {
-      let child: ReturnType<typeof spawn>
-      try {
-        // detached: the child leads its own process group, so a kill reaches anything it started.
-        child = spawn(bin, this.args(statement), {
-          env,
-          detached: process.platform !== 'win32',
-          stdio: ['ignore', 'pipe', 'pipe'],
-          windowsHide: true,
-        })
-      } catch (e) {
-        reject(notStartable(bin, e))
-        return
-      }
-      const chunks: Buffer[] = []
-      // Spooling: stdout goes to the file, pausing the child's pipe while the disk catches up.
-      const spool = spoolFile ? createWriteStream(spoolFile) : undefined
-      let spoolError: unknown
-      spool?.on('error', (e) => {
-        spoolError = e
-        killGroup(child)
-      })
-      let bytes = 0
-      let stderr = ''
-      let stderrCut = false
-      let stopped: AppError | undefined
-      const stop = (err: AppError) => {
-        if (stopped) return
-        stopped = err
-        killGroup(child)
-      }
-      const timer = setTimeout(
-        () =>
-          stop(
-            new AppError(
-              'STACKQL_TIMEOUT',
-              `The query ran longer than ${formatMs(timeoutMs)} and was stopped. Narrow it (fewer regions/projects, a WHERE clause) or raise the query timeout (STACKQL_QUERY_TIMEOUT_S).`,
-            ),
-          ),
-        timeoutMs,
-      )
-      const onAbort = () => stop(cancelled())
-      signal?.addEventListener('abort', onAbort, { once: true })
-      child.stdout!.on('data', (chunk: Buffer) => {
-        if (stopped) return
-        bytes += chunk.length
-        if (bytes > maxOutputBytes) {
-          chunks.length = 0
-          stop(
-            new AppError(
-              'STACKQL_OUTPUT_TOO_LARGE',
-              `The query returned more than ${formatBytes(maxOutputBytes)} of data and was stopped. Select fewer columns, add a WHERE clause or LIMIT, or raise ${maxOutputSetting}.`,
-            ),
-          )
-          return
-        }
-        if (!spool) {
-          chunks.push(chunk)
-        } else if (!spool.write(chunk)) {
-          child.stdout!.pause()
-          spool.once('drain', () => child.stdout!.resume())
-        }
-      })
-      child.stderr!.setEncoding('utf8')
-      child.stderr!.on('data', (s: string) => {
-        if (stderr.length + s.length > COLLECT_STDERR_CHARS) stderrCut = true
-        if (stderr.length < COLLECT_STDERR_CHARS) stderr += s.slice(0, COLLECT_STDERR_CHARS - stderr.length)
-      })
-      let spawnError: unknown
-      child.on('error', (e) => {
-        spawnError = e
-        // A child that never started emits no 'close' on every Node version: settle here.
-        if (child.pid === undefined) {
-          clearTimeout(timer)
-          signal?.removeEventListener('abort', onAbort)
-          reject(notStartable(bin, e))
-        }
-      })
-      // 'close' fires once the process has exited AND every holder of its pipes is gone.
-      child.on('close', (code, sig) => {
-        clearTimeout(timer)
-        signal?.removeEventListener('abort', onAbort)
-        const settle = () => {
-          if (stopped) return reject(stopped)
-          if (spawnError) return reject(notStartable(bin, spawnError))
-          if (spoolError) return reject(notSpoolable(spoolFile!, spoolError))
-          resolve({ stdout: Buffer.concat(chunks), bytes, stderr, stderrCut, code, signal: sig })
-        }
-        if (spool && !spool.destroyed) spool.end(settle)
-        else settle()
-      })
-    })
-  }
 }
 
 /** The app's runner: the process-wide binary, approot `<downloadDir>/approot`, limits from the config. */
@@ -275,45 +159,4 @@ export function createStackqlRunner(cfg: Config['stackql'], logger?: EngineLogge
     maxOutputBytes: cfg.maxOutputBytes,
     logger,
   })
-}
-
-/** Kills the child's whole process group (SIGKILL: StackQL holds nothing worth a graceful stop). */
-function killGroup(child: ReturnType<typeof spawn>): void {
-  if (child.pid === undefined) return
-  try {
-    if (process.platform === 'win32') child.kill('SIGKILL')
-    else process.kill(-child.pid, 'SIGKILL')
-  } catch {
-    child.kill('SIGKILL')
-  }
-}
-
-function cancelled(): AppError {
-  return new AppError('STACKQL_CANCELLED', 'The query was cancelled.')
-}
-
-function notStartable(bin: string, e: unknown): AppError {
-  const code = (e as NodeJS.ErrnoException)?.code ?? String(e)
-  return new AppError(
-    'STACKQL_BINARY',
-    `Could not start StackQL at ${bin} (${code}). Check that the file exists and is executable, the download directory's permissions, or set STACKQL_BIN to a working stackql binary.`,
-    { cause: e },
-  )
-}
-
-function notSpoolable(path: string, e: unknown): AppError {
-  const code = (e as NodeJS.ErrnoException)?.code ?? String(e)
-  return new AppError(
-    'STACKQL_QUERY',
-    `Could not write StackQL's output to ${path} (${code}); the run was stopped and nothing was written. Check the free space and permissions of the temporary directory (TMPDIR).`,
-    { cause: e },
-  )
-}
-
-function formatMs(ms: number): string {
-  return ms >= 1000 ? `${Math.round(ms / 100) / 10} s` : `${ms} ms`
-}
-
-function formatBytes(n: number): string {
-  return n >= 1024 * 1024 ? `${Math.round((n / 1024 / 1024) * 10) / 10} MB` : `${n} bytes`
 }
