@@ -12,9 +12,20 @@ import { CredentialResolver } from '../src/services/credentials.js'
 import { runInventory } from '../src/services/inventory-run.js'
 import { QueryService } from '../src/services/query-service.js'
 import { testDb } from './helpers/db.js'
-import { makeRunner, STANDIN, tempDir } from './helpers/stackql.js'
+import { makeRunner, STANDIN, type Tap, tempDir } from './helpers/stackql.js'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
+
+/** A query service over the stand-in whose profiles' variables come from the database. */
+function profileQueries(t: Tap, db: DbService, opts?: Parameters<typeof makeRunner>[1]) {
+  const { runner } = makeRunner(t, opts)
+  return new QueryService({
+    runner,
+    credentials: new CredentialResolver({ source: 'environment', readEnv: () => undefined }),
+    loadProviderConfig: (p) => db.getProviderConfigFor(p),
+    loadProfileVariables: (p) => db.getProfileVariablesFor(p),
+  })
+}
 
 async function setVars(db: DbService, profile: string, vars: Record<string, string>) {
   for (const [name, value] of Object.entries(vars)) {
@@ -28,13 +39,7 @@ t.test(
     const { db, sql } = await testDb(t)
     await setVars(db, 'good', { mode: 'json', tag: 'good-1' })
     await setVars(db, 'garbled', { mode: 'json', tag: 'garbled-1' })
-    const { runner } = makeRunner(t)
-    const queries = new QueryService({
-      runner,
-      credentials: new CredentialResolver({ source: 'environment', readEnv: () => undefined }),
-      loadProviderConfig: (p) => db.getProviderConfigFor(p),
-      loadProfileVariables: (p) => db.getProfileVariablesFor(p),
-    })
+    const queries = profileQueries(t, db)
     const query = await db.saveQuery(
       {
         name: 'garbled',
@@ -92,13 +97,7 @@ t.test('one slice hanging past the timeout: PARTIAL, the hanging slice’s previ
   const { db, sql } = await testDb(t)
   await setVars(db, 'fast', { secs: '0' })
   await setVars(db, 'slow', { secs: '0' })
-  const { runner } = makeRunner(t, { timeoutMs: 4000 })
-  const queries = new QueryService({
-    runner,
-    credentials: new CredentialResolver({ source: 'environment', readEnv: () => undefined }),
-    loadProviderConfig: (p) => db.getProviderConfigFor(p),
-    loadProfileVariables: (p) => db.getProfileVariablesFor(p),
-  })
+  const queries = profileQueries(t, db, { timeoutMs: 4000 })
   const query = await db.saveQuery(
     {
       name: 'sleepy',
@@ -139,13 +138,7 @@ t.test(
     const { db, sql } = await testDb(t)
     await setVars(db, 'steady', { n: '10' })
     await setVars(db, 'shrinking', { n: '10' })
-    const { runner } = makeRunner(t)
-    const queries = new QueryService({
-      runner,
-      credentials: new CredentialResolver({ source: 'environment', readEnv: () => undefined }),
-      loadProviderConfig: (p) => db.getProviderConfigFor(p),
-      loadProfileVariables: (p) => db.getProfileVariablesFor(p),
-    })
+    const queries = profileQueries(t, db)
     const query = await db.saveQuery(
       {
         name: 'guarded',

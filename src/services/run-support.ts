@@ -5,8 +5,8 @@ import { pruneChanges } from '../db/changes.js'
 import type { Sql } from '../db/connect.js'
 import type { DbService } from '../db/db-service.js'
 import { isAppError } from '../errors.js'
-import { PROFILE_COLUMN, type SliceResult } from '../fanout/fanout-run.js'
-import type { Row, RowSource, Schedule } from '../models.js'
+import { PROFILE_COLUMN, type SliceExecutor, type SliceResult } from '../fanout/fanout-run.js'
+import type { Schedule } from '../models.js'
 import { guardSlices } from './snapshot-guard.js'
 import { type DescribedRun, describeTable } from './table-description.js'
 
@@ -20,25 +20,7 @@ export interface InventoryRunDeps {
   db: DbService
   sql: Sql
   /** The query service (QueryService.execute). */
-  queries: {
-    execute(
-      queryText: string,
-      provider?: string,
-      opts?: {
-        signal?: AbortSignal
-        timeoutMs?: number
-        profiles?: Record<string, string>
-        spoolFile?: string
-      },
-    ): Promise<{
-      columns: string[]
-      rows: Row[]
-      spooled?: RowSource & { rowCount: number }
-      message?: string
-      complete: boolean
-      incomplete?: string
-    }>
-  }
+  queries: SliceExecutor
   log: RunLogger
   /** The writer's lock and statement timeouts (config.inventoryWriter); the writer's defaults otherwise. */
   writeLimits?: { lockTimeoutMs: number; statementTimeoutMs: number }
