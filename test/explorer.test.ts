@@ -33,7 +33,14 @@ t.test('the explorer lists providers and pulls one; the tree opens level by leve
   t.match(services.body, /<ul role="group" id="explorer-g-aws"/)
   t.match(services.body, /hx-get="\/explorer\/p\/aws\/s\/ec2" hx-trigger="explorer-open once"/)
   const detail = await session.htmx('GET', '/explorer/p/aws/s/ec2/r/instances')
-  t.match(detail.body, /<tr class="required-param"><td><code>region<\/code> <span class="badge">required/)
+  t.match(
+    detail.body,
+    /<tr class="required-param"><td class="col-name"><code>region<\/code> <span class="tree-meta">string<\/span> <span class="badge">required/,
+  )
+  t.match(
+    detail.body,
+    /<td class="col-desc"><div title="The ID of the instance\.">The ID of the instance\.<\/div>/,
+  )
   t.match(detail.body, /data-sql="SELECT\n {2}AmiLaunchIndex,[^"]*WHERE region = &#39;&lt;region&gt;&#39;/)
 })
 
