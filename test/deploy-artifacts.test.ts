@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url'
 import { Ajv2020 } from 'ajv/dist/2020.js'
 import t from 'tap'
 import { parse } from 'yaml'
+import { RUNNER_NODE_FLAGS } from '../src/paths.js'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const BUNDLE_DIR = join(ROOT, 'infra/bundles')
@@ -236,6 +237,7 @@ t.test('jobs/launcher.py', async (t) => {
     runner,
     `console.log(JSON.stringify(process.argv.slice(2)))
 console.error('runner stderr line')
+console.error('node flags ' + JSON.stringify(process.execArgv))
 if (process.argv.includes('--wait')) { process.on('SIGTERM', () => process.exit(143)); setTimeout(() => {}, 30000); console.log('waiting') }
 else process.exit(Number(process.env.RUNNER_EXIT ?? 0))
 `,
@@ -271,6 +273,11 @@ else process.exit(Number(process.env.RUNNER_EXIT ?? 0))
         'databricks',
       ])
       t.match(r.stderr, /runner stderr line/)
+      t.match(
+        r.stderr,
+        `node flags ${JSON.stringify(RUNNER_NODE_FLAGS)}`,
+        'node runs with the runner flags (src/paths.ts)',
+      )
     },
   )
   t.test("propagates the runner's exit code", async (t) => {

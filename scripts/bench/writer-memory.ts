@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import postgres from 'postgres'
 import { applySchema } from '../../src/db/migrate.js'
+import { RUNNER_NODE_FLAGS } from '../../src/paths.js'
 import { freshBenchDatabase } from './lib/support.js'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
@@ -28,7 +29,10 @@ function peakRss(pid: number): number {
 }
 
 async function runOnce(bundle: string, env: Record<string, string>, args: string[]): Promise<number> {
-  const child = spawn(process.execPath, [bundle, ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] })
+  const child = spawn(process.execPath, [...RUNNER_NODE_FLAGS, bundle, ...args], {
+    env,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  })
   let stderr = ''
   child.stderr.on('data', (d) => {
     stderr += d
