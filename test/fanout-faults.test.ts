@@ -1,20 +1,17 @@
 // Faults in a fan-out run: one slice whose StackQL prints text instead of JSON fails alone (PARTIAL,
-// the other slice's rows replaced, the failing slice's previous rows intact), and the runner killed
-// with SIGKILL in the middle of a fan-out leaves the table exactly as before the run.
-import { spawn } from 'node:child_process'
+// the other slice's rows replaced, the failing slice's previous rows intact), one slice hanging, the
+// shrink guard per slice, and the runner killed with SIGKILL in the middle of a fan-out leaves the
+// table exactly as before the run.
 import { readdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import type { DbService } from '../src/db/db-service.js'
 import { CredentialResolver } from '../src/services/credentials.js'
 import { runInventory } from '../src/services/inventory-run.js'
 import { QueryService } from '../src/services/query-service.js'
 import { testDb } from './helpers/db.js'
+import { exitOf, spawnRunner } from './helpers/runner-process.js'
 import { makeRunner, STANDIN, type Tap, tempDir } from './helpers/stackql.js'
-
-const ROOT = fileURLToPath(new URL('..', import.meta.url))
 
 /** A query service over the stand-in whose profiles' variables come from the database. */
 function profileQueries(t: Tap, db: DbService, opts?: Parameters<typeof makeRunner>[1]) {
@@ -233,12 +230,8 @@ t.test('SIGKILL of the runner mid-fan-out: the table is as before the run', asyn
     SLICE_CONCURRENCY: '3',
   }
   const runner = () =>
-    spawn(
-      process.execPath,
+    spawnRunner(
       [
-        '--import',
-        'tsx',
-        join(ROOT, 'jobs/run-query.ts'),
         '--query-id',
         String(query.id),
         '--target-schema',
@@ -248,20 +241,10 @@ t.test('SIGKILL of the runner mid-fan-out: the table is as before the run', asyn
         '--profiles',
         profiles.map((p) => `stackql_test/${p}`).join(','),
       ],
-      { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] },
+      env,
     )
-  const exit = (child: ReturnType<typeof spawn>) =>
-    new Promise<{ code: number | null; signal: NodeJS.Signals | null; output: string }>((resolve) => {
-      let output = ''
-      child.stdout!.on('data', (c) => {
-        output += c
-      })
-      child.stderr!.on('data', (c) => {
-        output += c
-      })
-      child.on('exit', (code, signal) => resolve({ code, signal, output }))
-    })
-  const first = await exit(runner())
+
+  const first = await exitOf(runner())
   t.equal(first.code, 0, first.output)
   const snapshot = async () =>
     (
@@ -273,7 +256,7 @@ t.test('SIGKILL of the runner mid-fan-out: the table is as before the run', asyn
 
   for (const p of profiles) await setVars(db, p, { count: '120000' })
   const child = runner()
-  const exited = exit(child)
+  const exited = exitOf(child)
   let copying = 0
   for (let i = 0; i < 3000 && copying === 0; i++) {
     const [p] = await sql<{ n: number }[]>`

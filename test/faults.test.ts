@@ -2,21 +2,19 @@
 // mid-session), the StackQL binary (missing, crashing, hanging), the Databricks workspace (403, 429,
 // 500), the Anthropic API (429, 500, a stream cut mid-answer) and the job runner killed mid-write.
 // Each test asserts what the user sees and what the data holds.
-import { spawn } from 'node:child_process'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import type { LightMyRequestResponse } from 'fastify'
 import postgres from 'postgres'
 import t from 'tap'
 import { buildTestApp, type Session, type TestApp } from './helpers/app.js'
 import { createTestDatabase } from './helpers/db.js'
+import { exitOf, spawnRunner } from './helpers/runner-process.js'
 import { openSnapshotter } from './helpers/snapshot-db.js'
 import { processGone, readLog, STANDIN, tempDir, waitUntil, writeExecutable } from './helpers/stackql.js'
 import { startTcpProxy } from './helpers/tcp-proxy.js'
 import { startAnthropicStandin } from './standins/anthropic.js'
 import { addTemplateJob, type Standin, startDatabricksStandin } from './standins/databricks/index.js'
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const NO_STACK = /at .+\.(ts|js|mjs):\d+:\d+|node_modules/
 
 interface Teardown {
@@ -431,12 +429,8 @@ t.test('the runner killed with SIGKILL mid-write leaves the previous snapshot in
     LOG_LEVEL: 'warn',
   }
   const runner = (queryId: number, extra: string[] = []) =>
-    spawn(
-      process.execPath,
+    spawnRunner(
       [
-        '--import',
-        'tsx',
-        join(ROOT, 'jobs/run-query.ts'),
         '--query-id',
         String(queryId),
         '--target-schema',
@@ -445,22 +439,11 @@ t.test('the runner killed with SIGKILL mid-write leaves the previous snapshot in
         'killed_rows',
         ...extra,
       ],
-      { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] },
+      env,
     )
-  const exit = (child: ReturnType<typeof spawn>) =>
-    new Promise<{ code: number | null; signal: NodeJS.Signals | null; output: string }>((resolve) => {
-      let output = ''
-      child.stdout!.on('data', (d) => {
-        output += d
-      })
-      child.stderr!.on('data', (d) => {
-        output += d
-      })
-      child.on('exit', (code, signal) => resolve({ code, signal, output }))
-    })
 
   // The previous snapshot: a complete run of 3,000 rows.
-  const first = await exit(runner(small.id))
+  const first = await exitOf(runner(small.id))
   t.equal(first.code, 0, first.output)
   const snapshot = async () =>
     (
@@ -471,7 +454,7 @@ t.test('the runner killed with SIGKILL mid-write leaves the previous snapshot in
   t.equal(previous.n, 3000)
 
   const child = runner(big.id, ['--schedule-id', String(schedule.id)])
-  const exited = exit(child)
+  const exited = exitOf(child)
   // Kill it while its COPY into the inventory is under way.
   let copying = 0
   for (let i = 0; i < 1500 && copying === 0; i++) {
