@@ -6,8 +6,9 @@ import type { Sql } from '../db/connect.js'
 import type { DbService } from '../db/db-service.js'
 import { isAppError } from '../errors.js'
 import { PROFILE_COLUMN, type SliceExecutor, type SliceResult } from '../fanout/fanout-run.js'
+import { sliceLabel } from '../fanout/slices.js'
 import type { Schedule } from '../models.js'
-import { guardSlices } from './snapshot-guard.js'
+import { snapshotRefusal } from './snapshot-guard.js'
 import { type DescribedRun, describeTable } from './table-description.js'
 
 export interface RunLogger {
@@ -75,8 +76,10 @@ export async function keyColumnsFor(db: DbService, schedule: Schedule | null, sc
 }
 
 /**
- * The shrink guard of a fan-out run, per slice (snapshot-guard.ts guardSlices): the schedule's
- * setting and the table's current rows by profile; refused slices come back FAILED.
+ * The shrink guard of a fan-out run, per slice: every succeeded slice is checked with
+ * snapshotRefusal against that profile's current rows (the table's rows by `_profile`; none when
+ * the table does not exist yet). A refused slice comes back FAILED with the guard's message, so its
+ * previous rows stay and the run is PARTIAL; the other slices are unchanged.
  */
 export async function guardedSlices(
   db: DbService,
@@ -87,7 +90,23 @@ export async function guardedSlices(
   const pct =
     schedule?.shrink_guard_pct ?? (await db.findScheduleByTarget(schema, table))?.shrink_guard_pct ?? null
   const previous = await db.countSnapshotRowsByProfile(schema, table, PROFILE_COLUMN)
-  return guardSlices(results, { target: `${schema}.${table}`, previous, shrinkGuardPct: pct })
+  return results.map((r) => {
+    if (r.status !== 'SUCCESS') return r
+    const label = sliceLabel(r.slice)
+    const refusal = snapshotRefusal({
+      target: `${schema}.${table} (${label})`,
+      result: {
+        rows: r.rows,
+        ...(r.spooled ? { spooled: r.spooled } : {}),
+        ...(r.message ? { message: r.message } : {}),
+        complete: true,
+      },
+      previousRows: previous === null ? null : (previous.get(r.slice.profile) ?? 0),
+      shrinkGuardPct: pct,
+    })
+    if (!refusal) return r
+    return { ...r, status: 'FAILED', columns: [], rows: [], error: `${label}: ${oneLine(refusal)}` }
+  })
 }
 
 /** CHANGE_RETENTION_DAYS: a failure to prune is logged, never fails the run. */

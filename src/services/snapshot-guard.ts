@@ -1,8 +1,6 @@
 // Whether a query result may replace an inventory table (become its snapshot). A scheduled run
 // writes only a complete result, and never one that shrinks the table suspiciously: the previous
 // rows are worth more than a snapshot StackQL itself said was broken.
-import type { SliceResult } from '../fanout/fanout-run.js'
-import { sliceLabel } from '../fanout/slices.js'
 
 export interface SnapshotCandidate {
   /** schema.table, for the message. */
@@ -44,33 +42,3 @@ export function snapshotRefusal(c: SnapshotCandidate): string | null {
   }
   return null
 }
-
-/**
- * The same rule per profile slice of a fan-out run: a succeeded slice whose rows the guard refuses
- * becomes FAILED (its previous rows stay, the run is PARTIAL), the others are unchanged.
- * `previous`: the table's rows by profile (null when the table does not exist yet).
- */
-export function guardSlices(
-  results: SliceResult[],
-  c: { target: string; previous: Map<string, number> | null; shrinkGuardPct: number | null },
-): SliceResult[] {
-  return results.map((r) => {
-    if (r.status !== 'SUCCESS') return r
-    const label = sliceLabel(r.slice)
-    const refusal = snapshotRefusal({
-      target: `${c.target} (${label})`,
-      result: {
-        rows: r.rows,
-        ...(r.spooled ? { spooled: r.spooled } : {}),
-        ...(r.message ? { message: r.message } : {}),
-        complete: true,
-      },
-      previousRows: c.previous === null ? null : (c.previous.get(r.slice.profile) ?? 0),
-      shrinkGuardPct: c.shrinkGuardPct,
-    })
-    if (!refusal) return r
-    return { ...r, status: 'FAILED', columns: [], rows: [], error: `${label}: ${oneLineOf(refusal)}` }
-  })
-}
-
-const oneLineOf = (s: string) => s.replace(/\s+/g, ' ').trim()
