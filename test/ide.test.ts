@@ -127,7 +127,7 @@ t.test('the IDE page lists the mapped providers and the saved queries, escaped',
   t.equal(page.statusCode, 200)
   t.match(
     page.body,
-    /<div id="profile-picker"[^>]*hx-post="\/profiles\/picker" hx-trigger="querytext delay:400ms"/,
+    /<div id="profile-picker"[^>]*hx-post="\/profiles\/picker" hx-trigger="querytext" hx-sync="replace"/,
   )
   t.match(page.body, /Credentials follow the query: no provider referenced yet/)
   t.notMatch(page.body, /<img src=x/)

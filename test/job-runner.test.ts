@@ -403,6 +403,8 @@ t.test('the built runner (dist/run-query.mjs) with plain node', async (t) => {
       log,
       logDir,
       timeoutMs: 60_000,
+      // A click refused at once while the run goes on (waiting for an exit is the test below).
+      exitWaitMs: 0,
     })
     const { message } = await launch(schedule)
     t.match(message, /Started a local run of schedule \d+ \(process \d+\)/)

@@ -31,6 +31,8 @@ export interface LocalRunLauncherOptions {
   logDir: string
   /** The whole run's bound (the query timeout + a margin for writing): the child stops itself then. */
   timeoutMs: number
+  /** How long a click waits for the schedule's previous run process to exit (default EXIT_WAIT_MS). */
+  exitWaitMs?: number
 }
 
 /** Log files kept in logDir; older ones are removed when a run starts. */
@@ -60,7 +62,9 @@ export function createLocalRunLauncher(
     // A run records its end a moment before its process exits (closing connections, flushing the
     // log): a click in between waits for that exit a little instead of being refused.
     const exiting = running.get(schedule.id) ? exits.get(schedule.id) : undefined
-    if (exiting) await Promise.race([exiting, new Promise((r) => setTimeout(r, EXIT_WAIT_MS).unref())])
+    const waitMs = opts.exitWaitMs ?? EXIT_WAIT_MS
+    if (exiting && waitMs > 0)
+      await Promise.race([exiting, new Promise((r) => setTimeout(r, waitMs).unref())])
     const pid = running.get(schedule.id)
     if (pid !== undefined) {
       throw new AppError(
