@@ -183,3 +183,73 @@ t.test('a write without keys drops the digest set; keys later start a new one', 
   t.same(w.changes, { added: 1, removed: 0, modified: 0, baseline: false })
   t.equal(await digestCount(sql), 51)
 })
+
+t.test(
+  'a narrowed run whose changed rows widen a column compares every row; one that adds a column does not need to',
+  async (t) => {
+    const { sql } = await testDb(t)
+    const rows = fleet(100).map((r, i) => ({ ...r, cores: String(i % 4) }))
+    await write(sql, rows, 1)
+    const widened = rows.map((r, i) => (i === 2 ? { ...r, cores: 'many' } : r))
+    const w = await write(sql, widened, 2)
+    t.same(w.widened, [{ column: 'cores', from: 'bigint', to: 'text' }])
+    t.same(w.changes, { added: 0, removed: 0, modified: 1, baseline: false })
+    t.same(await records(sql, 2), ['modified r-2 [cores]'])
+    const extra = widened.map((r, i) => (i === 5 ? { ...r, zone: 'a' } : r))
+    const x = await write(sql, extra, 3)
+    t.same(x.changes, { added: 0, removed: 0, modified: 1, baseline: false })
+    t.same(await records(sql, 3), ['modified r-5 [zone]'])
+    const [row] = await sql<{ zone: string | null; cores: string }[]>`
+      select zone, cores from ${sql(S)}.fleet where id = 'r-5'`
+    t.same(row, { zone: 'a', cores: '1' })
+    t.equal(await digestCount(sql), 100)
+  },
+)
+
+t.test(
+  'a streamed run with more changed rows than are kept in memory reads its source again for them',
+  async (t) => {
+    const { sql } = await testDb(t)
+    const n = 90_000
+    await write(sql, fleet(n), 1)
+    // A hand edit the digests cannot see: it stays only if the run was narrowed by them.
+    await sql`update ${sql(S)}.fleet set size = 'tampered' where id = 'r-0'`
+    const changed = (i: number) => i % 4 === 1 && i < 88_000 // 22,000 rows: beyond the 20,000 kept
+    let passes = 0
+    const source = {
+      async *batches() {
+        passes++
+        const all = fleet(n)
+        for (let i = 0; i < n; i += 5000) {
+          yield all.slice(i, i + 5000).map((r, j) => (changed(i + j) ? { ...r, size: 'large' } : r))
+        }
+      },
+    }
+    const w = await writeInventory(
+      sql,
+      target,
+      { columns: ['id', 'size', 'tags'], rows: source },
+      { keys, record: { runId: 2, scheduleId: null } },
+    )
+    t.same(w.changes, { added: 0, removed: 0, modified: 22_000, baseline: false })
+    t.equal(passes, 3, 'compared, then read again for the changed rows: surveyed and staged')
+    const sizes = await sql<{ size: string; n: string }[]>`
+      select size, count(*)::text as n from ${sql(S)}.fleet group by size order by size`
+    t.same(
+      sizes.map((r) => [r.size, Number(r.n)]),
+      [
+        ['large', 22_000],
+        ['small', n - 22_001],
+        ['tampered', 1],
+      ],
+      'narrowed by the digests: only the changed rows were compared',
+    )
+    const again = await writeInventory(
+      sql,
+      target,
+      { columns: ['id', 'size', 'tags'], rows: source },
+      { keys, record: { runId: 3, scheduleId: null } },
+    )
+    t.same(again.changes, { added: 0, removed: 0, modified: 0, baseline: false }, 'the digests follow')
+  },
+)

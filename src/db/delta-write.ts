@@ -1,9 +1,9 @@
 // The rows step of an inventory write, once the table's columns are ready: a new table takes the rows
-// straight away (a baseline); an existing one gets only the difference (delta.ts). For a keyed table
-// the run's digests (row-digest.ts) go to the server first; when the stored digest set is current
-// and few rows changed, only the rows whose digest changed are staged — the comparison, the writes
-// to the table and the change records then scale with the churn, not the table size. Otherwise all
-// rows are staged and compared (first keyed run, key columns changed, high churn, daily check).
+// straight away (a baseline); an existing one gets only the difference (delta.ts). A keyed write that
+// the digests narrowed (digest-compare.ts) stages only the rows whose digest changed and lists the
+// stored keys that went — the comparison, the writes to the table and the change records then scale
+// with the churn, not the table size. Otherwise all rows are staged and compared (first keyed run,
+// key columns changed, high churn, daily check, a column widened) and the digest set is rebuilt.
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import type { PendingQuery, Row as PgRow } from 'postgres'
@@ -20,10 +20,11 @@ import {
   nullKeysError,
   STAGE_TABLE,
 } from './delta.js'
-import { type DigestTable, KeyHashList } from './digest-table.js'
+import type { DigestState, Narrowing } from './digest-compare.js'
+import { KeyHashList } from './digest-table.js'
 import type { DigestEntry } from './digests.js'
 import * as digests from './digests.js'
-import { rowDigest, seedHalves } from './row-digest.js'
+import { type RowHasher, rowHasher } from './row-digest.js'
 import { type InventoryData, passOver } from './row-source.js'
 
 type Fragment = PendingQuery<PgRow[]>
@@ -51,10 +52,11 @@ export interface RowsStep {
   record?: { runId: number; scheduleId: number | null }
   batchRows: number
   signal?: AbortSignal
+  /** The digest set's state (keyed writes to an existing table). */
+  digest?: DigestState
+  /** Set when the digests narrowed the run and no column was widened: stage only these rows. */
+  narrowing?: Narrowing
 }
-
-/** Share of the run's rows above which staging everything is cheaper than narrowing by digest. */
-const NARROW_MAX_SHARE = 0.25
 
 /** Writes the rows; returns the changes (a baseline for a new table). */
 export async function writeRows(tx: Sql, step: RowsStep): Promise<ChangeCounts & { baseline: boolean }> {
@@ -94,33 +96,28 @@ export async function writeRows(tx: Sql, step: RowsStep): Promise<ChangeCounts &
     await copyInto(tx, stage, step, enc.lines())
     return { ...(await applyDelta(tx, { ...plan, narrowed: false })), baseline: false }
   }
-  const stored = await digests.readDigestSet(tx, schema, table)
-  const sameKeys = stored !== null && stored.keyColumns.join('\n') === step.keys.join('\n')
-  const seed = sameKeys ? stored.seed : digests.newSeed()
-  const current =
-    sameKeys &&
-    Date.now() - stored.verifiedAt.getTime() < digests.DIGEST_VERIFY_MS &&
-    stored.rowCount === (await digests.tableRowCount(tx, schema, table))
-  if (current) {
-    const cmp = await compare(step, enc, seed, await digests.loadDigests(tx, schema, table, slices))
-    if (cmp.nullKeys > 0) throw nullKeysError(cmp.nullKeys, step.keys, where)
-    const gone = cmp.differing <= NARROW_MAX_SHARE * Math.max(step.rowCount, 1) ? cmp.gone : null
-    if (
-      !cmp.suspect &&
-      gone &&
-      cmp.differing + gone.length <= NARROW_MAX_SHARE * Math.max(step.rowCount, 1)
-    ) {
-      const entries: DigestEntry[] = []
-      await copyInto(tx, stage, step, enc.lines({ only: cmp.changed, seed, entries }))
-      await createGone(tx, schema, table, keyColumns)
-      const gone = await digests.storedKeys(tx, schema, table, cmp.gone)
-      await copyInto(tx, tx`${tx(GONE_TABLE)}`, step, chunked(gone), keyColumns)
-      const counts = await applyDelta(tx, { ...plan, narrowed: true })
-      await digests.applyDigestDelta(tx, schema, table, cmp.gone, entries)
-      await digests.saveDigestSet(tx, schema, table, { seed, keyColumns: step.keys, verified: false })
-      return { ...counts, baseline: false }
+  const seed = step.digest?.seed ?? digests.newSeed()
+  const n = step.narrowing
+  if (n) {
+    if (Array.isArray(n.changed.rows) && n.changed.rows.length === 0 && n.gone.length === 0) {
+      return { added: 0, removed: 0, modified: 0, baseline: false }
     }
+    const entries: DigestEntry[] = []
+    await copyInto(tx, stage, step, enc.lines({ data: n.changed, seed, entries }))
+    await createGone(tx, schema, table, keyColumns)
+    const gone = await digests.storedKeys(tx, schema, table, n.gone)
+    await copyInto(tx, tx`${tx(GONE_TABLE)}`, step, chunked(gone), keyColumns)
+    const counts = await applyDelta(tx, { ...plan, narrowed: true })
+    await digests.applyDigestDelta(tx, schema, table, n.gone, entries)
+    await digests.saveDigestSet(tx, schema, table, {
+      seed,
+      keyColumns: step.keys,
+      verified: false,
+      rowCount: n.tableRows + counts.added - counts.removed,
+    })
+    return { ...counts, baseline: false }
   }
+  const current = step.digest?.current === true
   await copyInto(tx, stage, step, enc.lines())
   if (slices && !current) {
     // A slice alone cannot make a whole set current: the next write of every slice rebuilds it.
@@ -148,86 +145,20 @@ async function keyVerdict(
   if (check.suspect) await checkKeys(tx, rows, keyColumns, where)
 }
 
-interface Comparison {
-  /** Key hashes of rows that are new or whose digest changed (only collected while few). */
-  changed: Set<number>
-  /** How many rows are new or changed. */
-  differing: number
-  /** Key hashes of stored rows the run no longer has. */
-  gone: number[]
-  nullKeys: number
-  /** A key hash came twice: the write takes the full path, whose typed check is authoritative. */
-  suspect: boolean
-}
-
-/** One pass over the run's rows against the stored digests, in this process. */
-async function compare(
-  step: RowsStep,
-  enc: RowEncoder,
-  seed: string,
-  stored: DigestTable,
-): Promise<Comparison> {
-  const h = enc.hasher(seed)
-  const changed = new Set<number>()
-  const added = new KeyHashList()
-  // Beyond this many differences the write compares every row anyway: stop collecting them.
-  const most = NARROW_MAX_SHARE * Math.max(step.rowCount, 1)
-  let nullKeys = 0
-  let differing = 0
-  let suspect = false
-  for await (const batch of passOver(step.data)) {
-    for (const row of batch) {
-      const k = enc.key(row)
-      if (k === null) {
-        nullKeys++
-        continue
-      }
-      const kh = h.key(enc.slice(row), k)
-      const i = stored.find(kh)
-      let differs: boolean
-      if (i < 0) {
-        added.push(kh)
-        differs = true
-      } else if (!stored.mark(i)) {
-        suspect = true
-        differs = false
-      } else {
-        differs = stored.digestAt(i) !== h.digest(enc.line(row))
-      }
-      if (differs && ++differing <= most) changed.add(kh)
-    }
-  }
-  if (added.hasDuplicate()) suspect = true
-  const gone = differing <= most ? stored.unseen() : []
-  return { changed, gone, differing, nullKeys, suspect }
-}
-
-interface Hasher {
-  key(slice: string, key: string): number
-  digest(line: string): number
-}
-
-type Narrow = { only: ReadonlySet<number>; seed: string; entries: DigestEntry[] }
+type Narrow = { data: InventoryData; seed: string; entries: DigestEntry[] }
 
 interface RowEncoder {
-  /** COPY lines of every row (or of the rows whose key hash is in `only`, collecting their entries), in chunks. */
+  /** COPY lines of every row — or of a narrowed run's changed rows, collecting their digest entries — in chunks. */
   lines(narrow?: Narrow): AsyncIterable<string>
   /** Digest entries of every row, in batches; `result()` afterwards: NULL keys and suspected duplicates. */
   entries(seed: string): AsyncIterable<DigestEntry[]> & { result(): { nullKeys: number; suspect: boolean } }
-  hasher(seed: string): Hasher
-  /** A row's key: the COPY text of its key fields, null when one is NULL. */
-  key(row: Row): string | null
-  line(row: Row): string
-  slice(row: Row): string
   keys: string[]
 }
 
 function rowEncoder(step: RowsStep): RowEncoder {
   const isText = step.names.map((n) => step.columns.get(n) === 'text')
   const keyIdx = step.keys.map((k) => step.sourceNames.indexOf(k))
-  // The table's layout (columns, their types, which result key fills them) is part of every digest:
-  // a changed layout makes every row differ instead of comparing digests of another encoding.
-  const layout = step.names.map((n, i) => `${n}:${step.columns.get(n)}:${isText[i] ? 't' : ''}`).join(',')
+  /** A row's key as the table stores it: the COPY text of its key fields, null when one is NULL. */
   const key = (row: Row): string | null => {
     let out = ''
     for (let j = 0; j < keyIdx.length; j++) {
@@ -243,34 +174,29 @@ function rowEncoder(step: RowsStep): RowEncoder {
     const v = step.profileSource ? row[step.profileSource] : undefined
     return v === null || v === undefined ? '' : String(v)
   }
-  const hasher = (seed: string): Hasher => {
-    const [a, b] = seedHalves(seed)
-    const la = rowDigest(layout, a, b) | 0
-    const lb = rowDigest(layout, b, a) | 0
-    return {
-      key: (s, k) => rowDigest(s === '' ? k : `${s}\u0001${k}`, b, a),
-      digest: (l) => rowDigest(l, la, lb),
-    }
+  /** The row's digest entry, or null for a NULL key ('' in a non-text key column is one too). */
+  const entry = (h: RowHasher, row: Row): DigestEntry | null => {
+    const rowKey = key(row)
+    if (rowKey === null) return null
+    const s = slice(row)
+    return { keyHash: h.key(row, step.keys, s)!, slice: s, rowKey, digest: h.content(row) }
   }
   async function* lines(narrow?: Narrow): AsyncIterable<string> {
-    const h = narrow && hasher(narrow.seed)
+    const h = narrow && rowHasher(narrow.seed)
     let chunk = ''
     let n = 0
-    for await (const batch of passOver(step.data)) {
+    let nullKeys = 0
+    for await (const batch of passOver(narrow?.data ?? step.data)) {
       for (const row of batch) {
-        let l: string
-        if (narrow && h) {
-          const k = key(row)
-          if (k === null) continue
-          const s = slice(row)
-          const keyHash = h.key(s, k)
-          if (!narrow.only.has(keyHash)) continue
-          l = line(row)
-          narrow.entries.push({ keyHash, slice: s, rowKey: k, digest: h.digest(l) })
-        } else {
-          l = line(row)
+        if (h) {
+          const e = entry(h, row)
+          if (e === null) {
+            nullKeys++
+            continue
+          }
+          narrow.entries.push(e)
         }
-        chunk += `${l}\n`
+        chunk += `${line(row)}\n`
         if (++n >= step.batchRows) {
           yield chunk
           chunk = ''
@@ -278,25 +204,24 @@ function rowEncoder(step: RowsStep): RowEncoder {
         }
       }
     }
+    if (nullKeys > 0) throw nullKeysError(nullKeys, step.keys, step.where)
     if (chunk) yield chunk
   }
   const entries = (seed: string) => {
-    const h = hasher(seed)
+    const h = rowHasher(seed)
     const hashes = new KeyHashList()
     const verdict = { nullKeys: 0, suspect: false }
     async function* gen(): AsyncIterable<DigestEntry[]> {
       for await (const batch of passOver(step.data)) {
         const out: DigestEntry[] = []
         for (const row of batch) {
-          const k = key(row)
-          if (k === null) {
+          const e = entry(h, row)
+          if (e === null) {
             verdict.nullKeys++
             continue
           }
-          const s = slice(row)
-          const keyHash = h.key(s, k)
-          hashes.push(keyHash)
-          out.push({ keyHash, slice: s, rowKey: k, digest: h.digest(line(row)) })
+          hashes.push(e.keyHash)
+          out.push(e)
         }
         yield out
       }
@@ -304,7 +229,7 @@ function rowEncoder(step: RowsStep): RowEncoder {
     }
     return Object.assign(gen(), { result: () => verdict })
   }
-  return { lines, entries, hasher, key, line, slice, keys: step.keys }
+  return { lines, entries, keys: step.keys }
 }
 
 async function* chunked(lines: string[]): AsyncIterable<string> {

@@ -7,7 +7,9 @@
 //      on the target (schema.table) serialises writers of the same table; writers of other tables of
 //      the schema do not wait (only the first creation of a schema takes a schema lock);
 //   2. one pass over the rows infers the column types (rows come from memory or a spooled file,
-//      see row-source.ts, so a large result is never held whole);
+//      see row-source.ts, so a large result is never held whole); a keyed write to an existing table
+//      first compares the rows' digests with the stored ones and, when few differ, infers, stages
+//      and compares only those (digest-compare.ts);
 //   3. the stored key -> column mapping is read and extended for new keys (saved in this transaction);
 //      the schema is created if missing, the table created on the first run, new columns added,
 //      columns whose values no longer fit widened WITHOUT a table rewrite (see widen());
@@ -26,6 +28,7 @@ import { AppError } from '../errors.js'
 import { type ColumnMapEntry, mapColumns, readColumnMap } from './column-map.js'
 import type { Sql } from './connect.js'
 import { writeRows } from './delta-write.js'
+import { digestState, narrowByDigests } from './digest-compare.js'
 import { assertIdentifierShape, assertTargetSchema } from './identifiers.js'
 import { existingColumns, surveyRows } from './inventory-columns.js'
 import { columnKind, fitsExisting, SQL_TYPE, widenedType } from './inventory-types.js'
@@ -115,8 +118,18 @@ export async function writeInventory(
       // The mapping read runs on the server while this process infers the column types.
       const storedMap = readColumnMap(tx, schema, table)
       storedMap.catch(() => {})
+      // A keyed write to an existing table first compares the run's digests with the stored ones;
+      // when few rows differ, only those are surveyed, staged and compared (digest-compare.ts).
+      const digestKeys = existing && opts.keys?.length ? opts.keys : null
+      const digest = digestKeys ? await digestState(tx, schema, table, digestKeys) : undefined
+      const narrowing =
+        digest && digestKeys
+          ? await narrowByDigests(tx, digest, { schema, table, where, data, keys: digestKeys, scope })
+          : null
       await new Promise((r) => setImmediate(() => setImmediate(r)))
-      const { sourceNames, kinds, rowCount } = await surveyRows(data, scope, where)
+      const survey = await surveyRows(narrowing?.changed ?? data, scope, where)
+      const { sourceNames, kinds } = survey
+      const rowCount = narrowing?.rowCount ?? survey.rowCount
       // An empty result names no columns: every row in scope is removed, whatever the keys.
       const keys = rowCount === 0 ? [] : (opts.keys ?? [])
       const missingKeys = keys.filter((k) => !sourceNames.includes(k))
@@ -177,6 +190,9 @@ export async function writeInventory(
         record: opts.record,
         batchRows: opts.batchRows ?? 2000,
         signal,
+        digest,
+        // A widened column changes how stored rows read: the write then compares every row.
+        narrowing: narrowing && widened.length === 0 ? narrowing : undefined,
       })
       const refreshedView =
         opts.refreshView === false ? null : await refreshViewIfExists(tx, schema, `${table}_mv`)

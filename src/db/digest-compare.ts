@@ -1,0 +1,154 @@
+// The first pass of a keyed write to an existing table with a current digest set (digests.ts): every
+// row's key and content are hashed as StackQL returned them (row-digest.ts) and compared with the
+// stored digests in this process, BEFORE any type is inferred. When few rows differ, the rest of the
+// write — type inference, staging, the comparison in PostgreSQL, the change records — only sees the
+// rows that are new or whose digest changed, and the stored keys the run no longer has. Otherwise
+// (first keyed run, other key columns, a day since the last full comparison, the table's row count
+// changed behind the writer's back, high churn, a key hash twice) the write compares every row.
+import type { Row } from '../models.js'
+import type { Sql } from './connect.js'
+import { nullKeysError } from './delta.js'
+import { KeyHashList } from './digest-table.js'
+import * as digests from './digests.js'
+import { checkScopeRows, type Scope } from './inventory-columns.js'
+import { rowHasher } from './row-digest.js'
+import { type InventoryData, isRowSource, passOver } from './row-source.js'
+
+/** Share of the run's rows above which staging everything is cheaper than narrowing by digest. */
+export const NARROW_MAX_SHARE = 0.25
+/** Rows of a streamed source kept in memory for the narrowed write; beyond, the source is read again. */
+const RETAIN_ROWS = 20_000
+
+/** What the stored digest set says about this table, for the keys of this run. */
+export interface DigestState {
+  /** The seed the run's digests use: the stored one when the keys are the same, else a new one. */
+  seed: string
+  /** The stored set is about these keys, fresh enough, and the table's row count is the stored one. */
+  current: boolean
+  /** The table's row count, when it was read. */
+  tableRows: number | null
+}
+
+export async function digestState(
+  tx: Sql,
+  schema: string,
+  table: string,
+  keys: readonly string[],
+): Promise<DigestState> {
+  const stored = await digests.readDigestSet(tx, schema, table)
+  const sameKeys = stored !== null && stored.keyColumns.join('\n') === keys.join('\n')
+  if (!sameKeys) return { seed: digests.newSeed(), current: false, tableRows: null }
+  if (Date.now() - stored.verifiedAt.getTime() >= digests.DIGEST_VERIFY_MS) {
+    return { seed: stored.seed, current: false, tableRows: null }
+  }
+  const tableRows = await digests.tableRowCount(tx, schema, table)
+  return { seed: stored.seed, current: stored.rowCount === tableRows, tableRows }
+}
+
+/** A run narrowed by its digests: only `changed` and `gone` take part in the rest of the write. */
+export interface Narrowing {
+  rowCount: number
+  /** Every result key of the run (declared columns first, then keys seen in rows). */
+  sourceNames: string[]
+  /** The rows that are new or whose digest changed, in the run's order. */
+  changed: InventoryData
+  /** Key hashes of stored rows the run no longer has. */
+  gone: number[]
+  /** The table's row count before the write. */
+  tableRows: number
+}
+
+export interface NarrowInput {
+  schema: string
+  table: string
+  where: string
+  data: InventoryData
+  keys: string[]
+  scope?: Scope
+}
+
+/**
+ * The comparison pass. Returns null when the write must compare every row (too many differ, a key
+ * hash came twice, a key column is missing from every row: the full path names the problem).
+ * Throws when rows have NULL keys, or (scoped writes) a row lies outside the scope.
+ */
+export async function narrowByDigests(
+  tx: Sql,
+  state: DigestState,
+  input: NarrowInput,
+): Promise<Narrowing | null> {
+  if (!state.current || state.tableRows === null) return null
+  const { data, keys, scope, where } = input
+  const stored = await digests.loadDigests(tx, input.schema, input.table, scope?.values, state.tableRows)
+  const h = rowHasher(state.seed)
+  const names = new Map(data.columns.map((c, i) => [c, i]))
+  const sourceNames = [...data.columns]
+  const allowed = new Set(scope?.values ?? [])
+  const sliceOf = scope ? scope.column : '_profile'
+  const added = new KeyHashList()
+  const ordinals: number[] = []
+  const retained: Row[] = []
+  let rowCount = 0
+  let nullKeys = 0
+  for await (const batch of passOver(data)) {
+    if (scope) checkScopeRows(batch, scope, allowed, where)
+    for (const row of batch) {
+      const ordinal = rowCount++
+      const s = row[sliceOf]
+      const kh = h.key(row, keys, s === null || s === undefined ? '' : String(s))
+      if (kh === null) {
+        nullKeys++
+        continue
+      }
+      const i = stored.find(kh)
+      let differs = true
+      if (i < 0) added.push(kh)
+      else if (!stored.mark(i))
+        return null // a key hash twice: the typed check decides
+      else differs = stored.digestAt(i) !== h.content(row)
+      if (!differs) continue
+      // An unchanged row's fields are the stored row's: only the others can bring new columns.
+      for (const k in row) if (!names.has(k)) names.set(k, sourceNames.push(k) - 1)
+      ordinals.push(ordinal)
+      if (ordinals.length > NARROW_MAX_SHARE * Math.max(stored.size, 1) + 1) return null
+      if (retained.length < RETAIN_ROWS) retained.push(row)
+    }
+  }
+  if (keys.some((k) => !names.has(k))) return null
+  if (nullKeys > 0) throw nullKeysError(nullKeys, keys, where)
+  if (rowCount === 0 || added.hasDuplicate()) return null
+  const gone = stored.unseen()
+  if (ordinals.length + gone.length > NARROW_MAX_SHARE * Math.max(rowCount, 1)) return null
+  return {
+    rowCount,
+    sourceNames,
+    changed: { columns: sourceNames, rows: changedRows(data, ordinals, retained) },
+    gone,
+    tableRows: state.tableRows,
+  }
+}
+
+/** The changed rows: taken from the array, the ones kept, or the source read again by position. */
+function changedRows(data: InventoryData, ordinals: number[], retained: Row[]): InventoryData['rows'] {
+  const rows = data.rows
+  if (!isRowSource(rows)) return ordinals.map((i) => (rows as readonly Row[])[i]!)
+  if (retained.length === ordinals.length) return retained
+  return {
+    async *batches() {
+      let ordinal = 0
+      let j = 0
+      for await (const batch of passOver(data)) {
+        const out: Row[] = []
+        for (const row of batch) {
+          if (ordinals[j] === ordinal) {
+            out.push(row)
+            j++
+          }
+          ordinal++
+        }
+        if (out.length > 0) yield out
+        if (j === ordinals.length) return
+      }
+    },
+  }
+}
