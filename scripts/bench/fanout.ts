@@ -6,6 +6,7 @@ import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import postgres from 'postgres'
+import { NO_DELAY } from '../../src/db/connect.js'
 import { writeInventory } from '../../src/db/inventory-writer.js'
 import { applySchema } from '../../src/db/migrate.js'
 import { executeSlices, removeSliceSpools, unionSource } from '../../src/fanout/fanout-run.js'
@@ -57,7 +58,7 @@ function service(dir: string, slices: number, latencyMs: number) {
 
 const dir = mkdtempSync(join(tmpdir(), 'bench-fanout-'))
 const database = await freshBenchDatabase('bench_fanout')
-const sql = postgres(database.url, { max: 2, onnotice: () => {} })
+const sql = postgres(database.url, { max: 2, onnotice: () => {}, ...NO_DELAY })
 try {
   await applySchema(sql)
   const { queries, slices } = service(dir, SPEED.slices, SPEED.latencyMs)

@@ -6,6 +6,7 @@
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import postgres from 'postgres'
+import { NO_DELAY } from '../../src/db/connect.js'
 import { writeInventory } from '../../src/db/inventory-writer.js'
 import { applySchema } from '../../src/db/migrate.js'
 import type { Row } from '../../src/models.js'
@@ -58,7 +59,7 @@ async function rawCopy(sql: postgres.Sql, data: Row[], columns: string[]): Promi
 }
 
 const database = await freshBenchDatabase('bench_writer_delta')
-const sql = postgres(database.url, { max: 2, onnotice: () => {} })
+const sql = postgres(database.url, { max: 2, onnotice: () => {}, ...NO_DELAY })
 try {
   await applySchema(sql)
   const target = { schema: 'stackql_inventory', table: 'bench_delta' }

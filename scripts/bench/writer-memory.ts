@@ -10,6 +10,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import postgres from 'postgres'
+import { NO_DELAY } from '../../src/db/connect.js'
 import { applySchema } from '../../src/db/migrate.js'
 import { RUNNER_NODE_FLAGS } from '../../src/paths.js'
 import { freshBenchDatabase } from './lib/support.js'
@@ -49,7 +50,7 @@ async function runOnce(bundle: string, env: Record<string, string>, args: string
 
 const work = mkdtempSync(join(tmpdir(), 'bench-writer-memory-'))
 const database = await freshBenchDatabase('bench_writer_memory')
-const sql = postgres(database.url, { max: 2, onnotice: () => {} })
+const sql = postgres(database.url, { max: 2, onnotice: () => {}, ...NO_DELAY })
 try {
   await promisify(execFile)(process.execPath, [join(ROOT, 'scripts/build.mjs'), '--outdir', work], {
     cwd: ROOT,

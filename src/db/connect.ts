@@ -4,6 +4,7 @@
 import postgres from 'postgres'
 import type { DatabaseConfig } from '../config.js'
 import { startEmbeddedDatabase } from './embedded.js'
+import { noDelaySocket } from './tcp-socket.js'
 
 export type Sql = postgres.Sql
 
@@ -32,6 +33,12 @@ const SSL: Record<string, postgres.Options<Record<string, never>>['ssl']> = {
   'verify-full': 'verify-full',
 }
 
+/**
+ * postgres.js's `socket` option (missing from its types): sockets with TCP_NODELAY — every COPY would
+ * otherwise end with a ~40 ms delayed-ACK wait (tcp-socket.ts). Spread into every client's options.
+ */
+export const NO_DELAY: { socket: typeof noDelaySocket } = { socket: noDelaySocket }
+
 function baseOptions(max: number): postgres.Options<Record<string, postgres.PostgresType>> {
   return {
     max,
@@ -39,6 +46,7 @@ function baseOptions(max: number): postgres.Options<Record<string, postgres.Post
     // Lakebase closes connections after 3 days; recycle well before.
     max_lifetime: 60 * 60,
     connect_timeout: 10,
+    ...NO_DELAY,
     onnotice: () => {},
     transform: { undefined: null },
     types: {
