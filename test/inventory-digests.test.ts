@@ -3,6 +3,7 @@
 import t from 'tap'
 import type { Sql } from '../src/db/connect.js'
 import { writeInventory } from '../src/db/inventory-writer.js'
+import { keyIndexColumns } from '../src/db/key-index.js'
 import type { Row } from '../src/models.js'
 import { testDb } from './helpers/db.js'
 
@@ -251,5 +252,30 @@ t.test(
       { keys, record: { runId: 3, scheduleId: null } },
     )
     t.same(again.changes, { added: 0, removed: 0, modified: 0, baseline: false }, 'the digests follow')
+  },
+)
+
+t.test(
+  "the writer's key index follows the key: other keys, a widened key column, no keys",
+  async (t) => {
+    const { sql } = await testDb(t)
+    const indexed = () => keyIndexColumns(sql, S, 'fleet')
+    const rows = fleet(50).map((r, i) => ({ ...r, serial: String(i), _profile: 'prod' }))
+    await write(sql, rows, 1)
+    t.same(await indexed(), ['id'])
+    await write(sql, rows, 2, { keys: ['_profile', 'serial'] })
+    t.same(await indexed(), ['serial'], 'the first key column that is not the profile')
+    const plan = await sql.begin(async (tx) => {
+      await tx`set local enable_seqscan = off` // 50 rows: a scan would win otherwise
+      return tx<{ 'QUERY PLAN': string }[]>`explain select * from ${tx(S)}.fleet where serial = 7`
+    })
+    t.match(plan[0]!['QUERY PLAN'], /Index Scan using stackql_key_|Bitmap Heap Scan/, 'lookups by key use it')
+    const widened = rows.map((r, i) => (i === 3 ? { ...r, serial: 's-3' } : r))
+    const w = await write(sql, widened, 3, { keys: ['_profile', 'serial'] })
+    t.same(w.widened, [{ column: 'serial', from: 'bigint', to: 'text' }])
+    t.same(w.changes, { added: 1, removed: 1, modified: 0, baseline: false }, 'another key: another row')
+    t.same(await indexed(), ['serial'], 'a widened key column gets its index back in the same write')
+    await write(sql, widened, 4, { keys: [] })
+    t.equal(await indexed(), null, 'no keys, no index')
   },
 )

@@ -4,6 +4,7 @@
 // stored keys that went — the comparison, the writes to the table and the change records then scale
 // with the churn, not the table size. Otherwise all rows are staged and compared (first keyed run,
 // key columns changed, high churn, daily check, a column widened) and the digest set is rebuilt.
+// A keyed table carries the writer's index on its key (key-index.ts) for the narrowed comparison.
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import type { PendingQuery, Row as PgRow } from 'postgres'
@@ -24,6 +25,7 @@ import type { DigestState, Narrowing } from './digest-compare.js'
 import { KeyHashList } from './digest-table.js'
 import type { DigestEntry } from './digests.js'
 import * as digests from './digests.js'
+import { ensureKeyIndex, indexedKeyColumn } from './key-index.js'
 import { type RowHasher, rowHasher } from './row-digest.js'
 import { type InventoryData, passOver } from './row-source.js'
 
@@ -75,6 +77,7 @@ export async function writeRows(tx: Sql, step: RowsStep): Promise<ChangeCounts &
       await keyVerdict(tx, enc, entries.result(), target, keyColumns, where)
       await digests.saveDigestSet(tx, schema, table, { seed, keyColumns: step.keys, verified: true })
     }
+    await ensureKeyIndex(tx, schema, table, indexedKeyColumn(keyColumns, step.profileColumn))
     return { added: step.rowCount, removed: 0, modified: 0, baseline: true }
   }
   const plan = {
@@ -91,6 +94,7 @@ export async function writeRows(tx: Sql, step: RowsStep): Promise<ChangeCounts &
     where,
   }
   await createStage(tx, schema, table)
+  await ensureKeyIndex(tx, schema, table, indexedKeyColumn(keyColumns, step.profileColumn))
   if (keyColumns.length === 0) {
     await digests.dropDigests(tx, schema, table)
     await copyInto(tx, stage, step, enc.lines())

@@ -38,7 +38,16 @@ function text(s: string): void {
   a = (a << 15) | (a >>> 17)
   b = Math.imul(b + n + 0x10000, 0x85ebca77)
   b = (b << 13) | (b >>> 19)
-  for (let i = 0; i < n; i++) {
+  // Two code units per step (one 32-bit word): half the mixing of one unit at a time.
+  let i = 0
+  for (; i + 1 < n; i += 2) {
+    const w = s.charCodeAt(i) | (s.charCodeAt(i + 1) << 16)
+    a = Math.imul(a ^ w, 0x9e3779b1)
+    a = (a << 15) | (a >>> 17)
+    b = Math.imul(b + w, 0x85ebca77)
+    b = (b << 13) | (b >>> 19)
+  }
+  if (i < n) {
     const c = s.charCodeAt(i)
     a = Math.imul(a ^ c, 0x9e3779b1)
     a = (a << 15) | (a >>> 17)
