@@ -311,6 +311,28 @@ CREATE TABLE IF NOT EXISTS stackql_app.inventory_digests (
   digest        bigint NOT NULL,
   PRIMARY KEY (target_schema, target_table, key_hash)
 );
+-- digest packs (src/db/digest-packs.ts): a run reads a table's digests as a few packed values, then
+-- the entries written since they were packed (`version` above the set's `packed_version`; a NULL
+-- digest is a row that went, until the next rebuild). A set without `packed_version` (made by the
+-- previous version) is not used: the next write compares every row and packs the set.
+ALTER TABLE stackql_app.inventory_digests ADD COLUMN IF NOT EXISTS version bigint NOT NULL DEFAULT 0;
+ALTER TABLE stackql_app.inventory_digests ALTER COLUMN digest DROP NOT NULL;
+CREATE INDEX IF NOT EXISTS inventory_digests_version_idx
+  ON stackql_app.inventory_digests (target_schema, target_table, version);
+ALTER TABLE stackql_app.inventory_digest_sets ADD COLUMN IF NOT EXISTS write_version bigint NOT NULL DEFAULT 0;
+ALTER TABLE stackql_app.inventory_digest_sets ADD COLUMN IF NOT EXISTS packed_version bigint;
+ALTER TABLE stackql_app.inventory_digest_sets ADD COLUMN IF NOT EXISTS overlay bigint NOT NULL DEFAULT 0;
+CREATE TABLE IF NOT EXISTS stackql_app.inventory_digest_packs (
+  target_schema text    NOT NULL,
+  target_table  text    NOT NULL,
+  slice         text    NOT NULL,
+  chunk         integer NOT NULL,
+  entries       integer NOT NULL,
+  -- per entry: key hash and digest as two big-endian float8s; uncompressed (hashes do not compress)
+  pairs         bytea   NOT NULL,
+  PRIMARY KEY (target_schema, target_table, slice, chunk)
+);
+ALTER TABLE stackql_app.inventory_digest_packs ALTER COLUMN pairs SET STORAGE EXTERNAL;
 
 -- fanout2: for_each iterations (`--profile p --job-run-id R`) and their finish task (`--finish`)
 -- are separate runner processes of one Databricks job run: they share ONE runs row, found by the

@@ -18,6 +18,7 @@ t.test('the schema applies twice without error and keeps existing rows', async (
       'audit',
       'inventory_changes',
       'inventory_columns',
+      'inventory_digest_packs',
       'inventory_digest_sets',
       'inventory_digests',
       'metadata_cache',

@@ -57,7 +57,7 @@ const digestCount = async (sql: Sql) =>
   Number(
     (
       await sql<{ n: string }[]>`select count(*)::text as n from stackql_app.inventory_digests
-        where target_schema = ${S} and target_table = 'fleet'`
+        where digest is not null and target_schema = ${S} and target_table = 'fleet'`
     )[0]!.n,
   )
 
@@ -161,7 +161,8 @@ t.test(
     t.same(w.changes, { added: 0, removed: 1, modified: 1, baseline: false })
     t.same(await records(sql, 2), ['modified prod-r-0 [size]', 'removed prod-r-59'])
     const counts = await sql<{ slice: string; n: string }[]>`
-    select slice, count(*)::text as n from stackql_app.inventory_digests group by slice order by slice`
+    select slice, count(*)::text as n from stackql_app.inventory_digests where digest is not null
+    group by slice order by slice`
     t.same(
       counts.map((c) => [c.slice, Number(c.n)]),
       [
@@ -255,27 +256,75 @@ t.test(
   },
 )
 
+t.test("the writer's key index follows the key: other keys, a widened key column, no keys", async (t) => {
+  const { sql } = await testDb(t)
+  const indexed = () => keyIndexColumns(sql, S, 'fleet')
+  const rows = fleet(50).map((r, i) => ({ ...r, serial: String(i), _profile: 'prod' }))
+  await write(sql, rows, 1)
+  t.same(await indexed(), ['id'])
+  await write(sql, rows, 2, { keys: ['_profile', 'serial'] })
+  t.same(await indexed(), ['serial'], 'the first key column that is not the profile')
+  const plan = await sql.begin(async (tx) => {
+    await tx`set local enable_seqscan = off` // 50 rows: a scan would win otherwise
+    return tx<{ 'QUERY PLAN': string }[]>`explain select * from ${tx(S)}.fleet where serial = 7`
+  })
+  t.match(plan[0]!['QUERY PLAN'], /Index Scan using stackql_key_|Bitmap Heap Scan/, 'lookups by key use it')
+  const widened = rows.map((r, i) => (i === 3 ? { ...r, serial: 's-3' } : r))
+  const w = await write(sql, widened, 3, { keys: ['_profile', 'serial'] })
+  t.same(w.widened, [{ column: 'serial', from: 'bigint', to: 'text' }])
+  t.same(w.changes, { added: 1, removed: 1, modified: 0, baseline: false }, 'another key: another row')
+  t.same(await indexed(), ['serial'], 'a widened key column gets its index back in the same write')
+  await write(sql, widened, 4, { keys: [] })
+  t.equal(await indexed(), null, 'no keys, no index')
+})
+
 t.test(
-  "the writer's key index follows the key: other keys, a widened key column, no keys",
+  'digest packs: narrowed runs add to the overlay until it passes a quarter of the table, then the packs are rebuilt; a set without packs is compared in full',
   async (t) => {
     const { sql } = await testDb(t)
-    const indexed = () => keyIndexColumns(sql, S, 'fleet')
-    const rows = fleet(50).map((r, i) => ({ ...r, serial: String(i), _profile: 'prod' }))
-    await write(sql, rows, 1)
-    t.same(await indexed(), ['id'])
-    await write(sql, rows, 2, { keys: ['_profile', 'serial'] })
-    t.same(await indexed(), ['serial'], 'the first key column that is not the profile')
-    const plan = await sql.begin(async (tx) => {
-      await tx`set local enable_seqscan = off` // 50 rows: a scan would win otherwise
-      return tx<{ 'QUERY PLAN': string }[]>`explain select * from ${tx(S)}.fleet where serial = 7`
-    })
-    t.match(plan[0]!['QUERY PLAN'], /Index Scan using stackql_key_|Bitmap Heap Scan/, 'lookups by key use it')
-    const widened = rows.map((r, i) => (i === 3 ? { ...r, serial: 's-3' } : r))
-    const w = await write(sql, widened, 3, { keys: ['_profile', 'serial'] })
-    t.same(w.widened, [{ column: 'serial', from: 'bigint', to: 'text' }])
-    t.same(w.changes, { added: 1, removed: 1, modified: 0, baseline: false }, 'another key: another row')
-    t.same(await indexed(), ['serial'], 'a widened key column gets its index back in the same write')
-    await write(sql, widened, 4, { keys: [] })
-    t.equal(await indexed(), null, 'no keys, no index')
+    const set = async () =>
+      (
+        await sql<{ write_version: string; packed_version: string | null; overlay: string }[]>`
+          select write_version::text, packed_version::text, overlay::text from stackql_app.inventory_digest_sets`
+      )[0]!
+    const packed = async () =>
+      Number(
+        (
+          await sql<
+            { n: string }[]
+          >`select coalesce(sum(entries), 0)::text as n from stackql_app.inventory_digest_packs`
+        )[0]!.n,
+      )
+    await write(sql, fleet(100), 1)
+    t.same(await set(), { write_version: '1', packed_version: '1', overlay: '0' })
+    t.equal(await packed(), 100, 'the first run packs every entry')
+    let rows = fleet(100)
+    for (let run = 2; run <= 5; run++) {
+      // each run: one row gone, one new, five modified = 7 overlay entries
+      rows = rows.slice(1).concat(fleet(1, 100 + run))
+      rows = rows.map((r, i) => (i < 5 ? { ...r, size: `s${run}` } : r))
+      const w = await write(sql, rows, run)
+      t.same(w.changes, { added: 1, removed: 1, modified: 5, baseline: false }, `run ${run}`)
+    }
+    t.same(
+      await set(),
+      { write_version: '5', packed_version: '5', overlay: '0' },
+      'run 5 took the overlay past 25 entries (7 a run) and rebuilt the packs',
+    )
+    t.equal(await packed(), 100, 'tombstones are gone from the packs')
+    t.equal(
+      Number((await sql`select count(*) as n from stackql_app.inventory_digests where digest is null`)[0]!.n),
+      0,
+      'and from the entries',
+    )
+    const same = await write(sql, rows, 7)
+    t.same(same.changes, { added: 0, removed: 0, modified: 0, baseline: false })
+    // A set as the previous version left it: entries, no packs.
+    await sql`delete from stackql_app.inventory_digest_packs`
+    await sql`update stackql_app.inventory_digest_sets set packed_version = null`
+    await sql`update ${sql(S)}.fleet set size = 'tampered' where id = ${rows[50]!.id as string}`
+    const full = await write(sql, rows, 8)
+    t.same(full.changes, { added: 0, removed: 0, modified: 1, baseline: false }, 'compared in full')
+    t.equal(await packed(), 100, 'and packed again')
   },
 )

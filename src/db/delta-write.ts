@@ -22,6 +22,7 @@ import {
   STAGE_TABLE,
 } from './delta.js'
 import type { DigestState, Narrowing } from './digest-compare.js'
+import { OVERLAY_MAX_SHARE, rebuildPacks } from './digest-packs.js'
 import { KeyHashList } from './digest-table.js'
 import type { DigestEntry } from './digests.js'
 import * as digests from './digests.js'
@@ -73,9 +74,18 @@ export async function writeRows(tx: Sql, step: RowsStep): Promise<ChangeCounts &
     if (keyColumns.length > 0) {
       const seed = digests.newSeed()
       const entries = enc.entries(seed)
-      await digests.replaceDigests(tx, schema, table, undefined, entries, step.signal)
+      await digests.replaceDigests(tx, schema, table, undefined, entries, 1, step.signal)
       await keyVerdict(tx, enc, entries.result(), target, keyColumns, where)
-      await digests.saveDigestSet(tx, schema, table, { seed, keyColumns: step.keys, verified: true })
+      await rebuildPacks(tx, schema, table)
+      await digests.saveDigestSet(tx, schema, table, {
+        seed,
+        keyColumns: step.keys,
+        verified: true,
+        rowCount: step.rowCount,
+        writeVersion: 1,
+        packedVersion: 1,
+        overlay: 0,
+      })
     }
     await ensureKeyIndex(tx, schema, table, indexedKeyColumn(keyColumns, step.profileColumn))
     return { added: step.rowCount, removed: 0, modified: 0, baseline: true }
@@ -112,12 +122,26 @@ export async function writeRows(tx: Sql, step: RowsStep): Promise<ChangeCounts &
     const gone = await digests.storedKeys(tx, schema, table, n.gone)
     await copyInto(tx, tx`${tx(GONE_TABLE)}`, step, chunked(gone), keyColumns)
     const counts = await applyDelta(tx, { ...plan, narrowed: true })
-    await digests.applyDigestDelta(tx, schema, table, n.gone, entries)
+    const d = step.digest!
+    const version = d.writeVersion + 1
+    await digests.applyDigestDelta(tx, schema, table, n.gone, entries, version)
+    const rowCount = n.tableRows + counts.added - counts.removed
+    // The entries written since the packs were built; past a quarter of the table, rebuild them.
+    let overlay = d.overlay + n.gone.length + entries.length
+    let packedVersion = d.packedVersion!
+    if (overlay > OVERLAY_MAX_SHARE * Math.max(rowCount, 1)) {
+      await rebuildPacks(tx, schema, table)
+      overlay = 0
+      packedVersion = version
+    }
     await digests.saveDigestSet(tx, schema, table, {
       seed,
       keyColumns: step.keys,
       verified: false,
-      rowCount: n.tableRows + counts.added - counts.removed,
+      rowCount,
+      writeVersion: version,
+      packedVersion,
+      overlay,
     })
     return { ...counts, baseline: false }
   }
@@ -127,13 +151,24 @@ export async function writeRows(tx: Sql, step: RowsStep): Promise<ChangeCounts &
     // A slice alone cannot make a whole set current: the next write of every slice rebuilds it.
     await digests.dropDigests(tx, schema, table)
     await checkKeys(tx, stage, keyColumns, where)
-  } else {
-    const entries = enc.entries(seed)
-    await digests.replaceDigests(tx, schema, table, slices, entries, step.signal)
-    await keyVerdict(tx, enc, entries.result(), stage, keyColumns, where)
-    await digests.saveDigestSet(tx, schema, table, { seed, keyColumns: step.keys, verified: !slices })
+    return { ...(await applyDelta(tx, { ...plan, narrowed: false })), baseline: false }
   }
-  return { ...(await applyDelta(tx, { ...plan, narrowed: false })), baseline: false }
+  const entries = enc.entries(seed)
+  const version = (step.digest?.writeVersion ?? 0) + 1
+  await digests.replaceDigests(tx, schema, table, slices, entries, version, step.signal)
+  await keyVerdict(tx, enc, entries.result(), stage, keyColumns, where)
+  await rebuildPacks(tx, schema, table)
+  const counts = await applyDelta(tx, { ...plan, narrowed: false })
+  // After the delta: the set's row count is the table's as this write leaves it.
+  await digests.saveDigestSet(tx, schema, table, {
+    seed,
+    keyColumns: step.keys,
+    verified: !slices,
+    writeVersion: version,
+    packedVersion: version,
+    overlay: 0,
+  })
+  return { ...counts, baseline: false }
 }
 
 /** NULL keys fail at once; a key hash seen twice (a duplicate, or rarely a hash collision) is settled by the typed check. */

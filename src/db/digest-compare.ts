@@ -8,6 +8,7 @@
 import type { Row } from '../models.js'
 import type { Sql } from './connect.js'
 import { nullKeysError } from './delta.js'
+import { loadPairs } from './digest-packs.js'
 import { KeyHashList } from './digest-table.js'
 import * as digests from './digests.js'
 import { checkScopeRows, type Scope } from './inventory-columns.js'
@@ -23,10 +24,14 @@ const RETAIN_ROWS = 20_000
 export interface DigestState {
   /** The seed the run's digests use: the stored one when the keys are the same, else a new one. */
   seed: string
-  /** The stored set is about these keys, fresh enough, and the table's row count is the stored one. */
+  /** The stored set is about these keys, packed, fresh enough, and the table's row count is the stored one. */
   current: boolean
   /** The table's row count, when it was read. */
   tableRows: number | null
+  /** The stored set's write version (0 without one), packs version and overlay (digest-packs.ts). */
+  writeVersion: number
+  packedVersion: number | null
+  overlay: number
 }
 
 export async function digestState(
@@ -36,13 +41,18 @@ export async function digestState(
   keys: readonly string[],
 ): Promise<DigestState> {
   const stored = await digests.readDigestSet(tx, schema, table)
+  const versions = {
+    writeVersion: stored?.writeVersion ?? 0,
+    packedVersion: stored?.packedVersion ?? null,
+    overlay: stored?.overlay ?? 0,
+  }
   const sameKeys = stored !== null && stored.keyColumns.join('\n') === keys.join('\n')
-  if (!sameKeys) return { seed: digests.newSeed(), current: false, tableRows: null }
-  if (Date.now() - stored.verifiedAt.getTime() >= digests.DIGEST_VERIFY_MS) {
-    return { seed: stored.seed, current: false, tableRows: null }
+  if (!sameKeys) return { seed: digests.newSeed(), current: false, tableRows: null, ...versions }
+  if (Date.now() - stored.verifiedAt.getTime() >= digests.DIGEST_VERIFY_MS || stored.packedVersion === null) {
+    return { seed: stored.seed, current: false, tableRows: null, ...versions }
   }
   const tableRows = await digests.tableRowCount(tx, schema, table)
-  return { seed: stored.seed, current: stored.rowCount === tableRows, tableRows }
+  return { seed: stored.seed, current: stored.rowCount === tableRows, tableRows, ...versions }
 }
 
 /** A run narrowed by its digests: only `changed` and `gone` take part in the rest of the write. */
@@ -77,9 +87,15 @@ export async function narrowByDigests(
   state: DigestState,
   input: NarrowInput,
 ): Promise<Narrowing | null> {
-  if (!state.current || state.tableRows === null) return null
+  if (!state.current || state.tableRows === null || state.packedVersion === null) return null
   const { data, keys, scope, where } = input
-  const stored = await digests.loadDigests(tx, input.schema, input.table, scope?.values, state.tableRows)
+  const stored = await loadPairs(tx, {
+    schema: input.schema,
+    table: input.table,
+    slices: scope?.values,
+    packedVersion: state.packedVersion,
+    expected: state.tableRows,
+  })
   const h = rowHasher(state.seed)
   const names = new Map(data.columns.map((c, i) => [c, i]))
   const sourceNames = [...data.columns]

@@ -1,14 +1,14 @@
 // The digest set of a keyed inventory table (stackql_app.inventory_digests / inventory_digest_sets):
 // for every row the writer wrote, a hash of its key, the key itself (the COPY text of its key columns,
 // to delete it later) and the digest of its content (row-digest.ts). The delta write reads the
-// (key hash, digest) pairs, compares them with the run's in this process (digest-compare.ts) and
-// stages only the rows whose digest changed. Maintained in the write's own transaction.
+// (key hash, digest) pairs — packed, with the entries written since applied (digest-packs.ts) —,
+// compares them with the run's in this process (digest-compare.ts) and stages only the rows whose
+// digest changed. Maintained in the write's own transaction.
 import { randomBytes } from 'node:crypto'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import type { Sql } from './connect.js'
 import { escapeCopy } from './copy-encoding.js'
-import { DigestTable } from './digest-table.js'
 
 export interface DigestSet {
   /** 64-bit seed (text) of this table's digests. */
@@ -17,6 +17,12 @@ export interface DigestSet {
   /** Rows the table held after the write that stored the set (a mismatch = the table changed since). */
   rowCount: number
   verifiedAt: Date
+  /** Version of the last write (each write's entries carry the next one). */
+  writeVersion: number
+  /** The version the packs were built at (digest-packs.ts); null: no packs (a previous version's set). */
+  packedVersion: number | null
+  /** Entries written since the packs were built. */
+  overlay: number
 }
 
 /** One row's entry: key hash, slice (profile or ''), key (COPY text), digest. */
@@ -33,8 +39,19 @@ export const DIGEST_VERIFY_MS = 24 * 60 * 60 * 1000
 const CHANGED_DIGESTS = 'stackql_delta_digests'
 
 export async function readDigestSet(tx: Sql, schema: string, table: string): Promise<DigestSet | null> {
-  const [row] = await tx<{ seed: string; key_columns: string[]; row_count: string; verified_at: Date }[]>`
-    select seed::text as seed, key_columns, row_count::text as row_count, verified_at
+  const [row] = await tx<
+    {
+      seed: string
+      key_columns: string[]
+      row_count: string
+      verified_at: Date
+      write_version: string
+      packed_version: string | null
+      overlay: string
+    }[]
+  >`
+    select seed::text as seed, key_columns, row_count::text as row_count, verified_at,
+      write_version::text as write_version, packed_version::text as packed_version, overlay::text as overlay
     from stackql_app.inventory_digest_sets where target_schema = ${schema} and target_table = ${table}`
   if (!row) return null
   return {
@@ -42,6 +59,9 @@ export async function readDigestSet(tx: Sql, schema: string, table: string): Pro
     keyColumns: row.key_columns,
     rowCount: Number(row.row_count),
     verifiedAt: row.verified_at,
+    writeVersion: Number(row.write_version),
+    packedVersion: row.packed_version === null ? null : Number(row.packed_version),
+    overlay: Number(row.overlay),
   }
 }
 
@@ -52,35 +72,6 @@ export function newSeed(): string {
 
 function scopeFilter(tx: Sql, slices: string[] | undefined) {
   return slices ? tx`and slice = any(${slices}::text[])` : tx``
-}
-
-/** Pairs per packed chunk read (~1 MB): the runner never holds the whole packed set at once. */
-const PAIRS_PER_CHUNK = 65_536
-
-/** The stored (key hash, digest) pairs of the slices in scope; `expected` (their number, about) sizes the reads. */
-export async function loadDigests(
-  tx: Sql,
-  schema: string,
-  table: string,
-  slices: string[] | undefined,
-  expected: number,
-): Promise<DigestTable> {
-  // Packed values instead of a row per pair (reading 200k rows cost ~300 ms, this ~100 ms): each
-  // pair as two big-endian float8s — exact, both hashes are below 2^53 — grouped into chunks of
-  // ~1 MB read one at a time, in no particular order (DigestTable is a hash table).
-  const chunks = Math.max(1, Math.ceil(expected / PAIRS_PER_CHUNK))
-  const out = new DigestTable(expected)
-  const rows = tx<{ packed: Buffer }[]>`
-    select string_agg(float8send(key_hash::float8) || float8send(digest::float8), ''::bytea) as packed
-    from stackql_app.inventory_digests
-    where target_schema = ${schema} and target_table = ${table} ${scopeFilter(tx, slices)}
-    group by key_hash % ${chunks}`.cursor(1)
-  for await (const [r] of rows) {
-    const packed = r!.packed
-    const view = new DataView(packed.buffer, packed.byteOffset, packed.length)
-    for (let i = 0; i < packed.length; i += 16) out.push(view.getFloat64(i), view.getFloat64(i + 8))
-  }
-  return out
 }
 
 /** The stored keys (COPY text of the key columns) of these key hashes. */
@@ -100,16 +91,20 @@ export async function storedKeys(
 const entryLine = (e: DigestEntry) =>
   `${e.keyHash}\t${escapeCopy(e.slice)}\t${escapeCopy(e.rowKey)}\t${e.digest}\n`
 
-/** After a delta: the gone rows' entries are deleted, the changed and added rows' replace the stored ones. */
+/**
+ * After a narrowed delta: the gone rows' entries become tombstones (NULL digest) and the staged rows'
+ * replace or join the stored ones, all at `version` (the packs see them as the overlay).
+ */
 export async function applyDigestDelta(
   tx: Sql,
   schema: string,
   table: string,
   gone: number[],
   changed: DigestEntry[],
+  version: number,
 ): Promise<void> {
   if (gone.length > 0) {
-    await tx`delete from stackql_app.inventory_digests
+    await tx`update stackql_app.inventory_digests set digest = null, version = ${version}
       where target_schema = ${schema} and target_table = ${table} and key_hash = any(${gone}::bigint[])`
   }
   if (changed.length === 0) return
@@ -118,10 +113,10 @@ export async function applyDigestDelta(
     Readable.from([changed.map(entryLine).join('')]),
     await tx`copy ${tx(CHANGED_DIGESTS)} from stdin`.writable(),
   )
-  await tx`insert into stackql_app.inventory_digests (target_schema, target_table, key_hash, slice, row_key, digest)
-    select ${schema}, ${table}, key_hash, slice, row_key, digest from ${tx(CHANGED_DIGESTS)}
+  await tx`insert into stackql_app.inventory_digests (target_schema, target_table, key_hash, slice, row_key, digest, version)
+    select ${schema}, ${table}, key_hash, slice, row_key, digest, ${version} from ${tx(CHANGED_DIGESTS)}
     on conflict (target_schema, target_table, key_hash)
-    do update set slice = excluded.slice, row_key = excluded.row_key, digest = excluded.digest`
+    do update set slice = excluded.slice, row_key = excluded.row_key, digest = excluded.digest, version = excluded.version`
 }
 
 /**
@@ -134,6 +129,7 @@ export async function replaceDigests(
   table: string,
   slices: string[] | undefined,
   entries: AsyncIterable<DigestEntry[]>,
+  version: number,
   signal?: AbortSignal,
 ): Promise<void> {
   await tx`delete from stackql_app.inventory_digests
@@ -149,8 +145,8 @@ export async function replaceDigests(
     signal ? { signal } : {},
   )
   // A key hash twice (a duplicate key, which the caller's typed check then refuses) keeps one entry.
-  await tx`insert into stackql_app.inventory_digests (target_schema, target_table, key_hash, slice, row_key, digest)
-    select ${schema}, ${table}, key_hash, slice, row_key, digest from ${tx(CHANGED_DIGESTS)}
+  await tx`insert into stackql_app.inventory_digests (target_schema, target_table, key_hash, slice, row_key, digest, version)
+    select ${schema}, ${table}, key_hash, slice, row_key, digest, ${version} from ${tx(CHANGED_DIGESTS)}
     on conflict do nothing`
 }
 
@@ -159,23 +155,35 @@ export async function saveDigestSet(
   tx: Sql,
   schema: string,
   table: string,
-  set: { seed: string; keyColumns: string[]; verified: boolean; rowCount?: number },
+  set: {
+    seed: string
+    keyColumns: string[]
+    verified: boolean
+    rowCount?: number
+    writeVersion: number
+    packedVersion: number
+    overlay: number
+  },
 ): Promise<void> {
   // The row count is counted unless the caller knows it (a narrowed write: before + added - removed).
   const rows =
     set.rowCount === undefined
       ? tx`(select count(*) from ${tx(schema)}.${tx(table)})`
       : tx`${set.rowCount}::bigint`
-  await tx`insert into stackql_app.inventory_digest_sets (target_schema, target_table, seed, key_columns, row_count, verified_at)
-    values (${schema}, ${table}, ${set.seed}::bigint, ${set.keyColumns}::text[], ${rows}, now())
+  await tx`insert into stackql_app.inventory_digest_sets
+      (target_schema, target_table, seed, key_columns, row_count, verified_at, write_version, packed_version, overlay)
+    values (${schema}, ${table}, ${set.seed}::bigint, ${set.keyColumns}::text[], ${rows}, now(),
+      ${set.writeVersion}, ${set.packedVersion}, ${set.overlay})
     on conflict (target_schema, target_table) do update set seed = excluded.seed, key_columns = excluded.key_columns,
-      row_count = excluded.row_count,
+      row_count = excluded.row_count, write_version = excluded.write_version,
+      packed_version = excluded.packed_version, overlay = excluded.overlay,
       verified_at = case when ${set.verified} then excluded.verified_at else stackql_app.inventory_digest_sets.verified_at end`
 }
 
 /** The table has no (usable) digest set any more: the next keyed write compares every row. */
 export async function dropDigests(tx: Sql, schema: string, table: string): Promise<void> {
   await tx`delete from stackql_app.inventory_digests where target_schema = ${schema} and target_table = ${table}`
+  await tx`delete from stackql_app.inventory_digest_packs where target_schema = ${schema} and target_table = ${table}`
   await tx`delete from stackql_app.inventory_digest_sets where target_schema = ${schema} and target_table = ${table}`
 }
 

@@ -35,7 +35,12 @@ export function indexedKeyColumn(keyColumns: string[], profileColumn: string | n
 }
 
 /** Makes the index match `column` (a table column); drops it when null. */
-export async function ensureKeyIndex(tx: Sql, schema: string, table: string, column: string | null): Promise<void> {
+export async function ensureKeyIndex(
+  tx: Sql,
+  schema: string,
+  table: string,
+  column: string | null,
+): Promise<void> {
   const current = await keyIndexColumns(tx, schema, table)
   if (current && column !== null && current.join('\n') === column) return
   const name = keyIndexName(table)
