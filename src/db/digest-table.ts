@@ -42,7 +42,7 @@ export class DigestTable {
 
   /** Home slot of a key hash (a non-negative integer below 2^53): its low bits, mixed with the high ones. */
   private home(keyHash: number): number {
-    const lo = (keyHash % 0x100000000) | 0
+    const lo = keyHash | 0 // ToInt32: the exact low 32 bits of an integer below 2^53
     const hi = (keyHash / 0x100000000) | 0
     return (Math.imul(lo ^ Math.imul(hi, 0x9e3779b1), 0x85ebca6b) >>> 0) & (this.slots.length - 1)
   }
