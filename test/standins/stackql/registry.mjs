@@ -2,7 +2,6 @@
 // names, columns, SELECT methods and their required parameters) and a generator of deterministic rows
 // for them: a few rows per combination of parameter values, plausible values by column type, the
 // same on every run. Merged into the catalog by fixtures.mjs.
-import { createHash } from 'node:crypto'
 import { readdirSync, readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -12,7 +11,8 @@ const ROWS_PER_COMBINATION = 2
 
 /** A stable number in [0, 2^32) for a seed string. */
 function hashOf(seed) {
-  return createHash('sha256').update(seed).digest().readUInt32BE(0)
+  // node:crypto is loaded on first use (fixtures.mjs says why).
+  return process.getBuiltinModule('node:crypto').createHash('sha256').update(seed).digest().readUInt32BE(0)
 }
 
 const TIME_NAME = /(date|time|_at|modified|created|updated)$/i
