@@ -4,6 +4,7 @@ import t from 'tap'
 import type { Sql } from '../src/db/connect.js'
 import { writeInventory } from '../src/db/inventory-writer.js'
 import { keyIndexColumns } from '../src/db/key-index.js'
+import { applySchema } from '../src/db/migrate.js'
 import type { Row } from '../src/models.js'
 import { testDb } from './helpers/db.js'
 
@@ -326,5 +327,30 @@ t.test(
     const full = await write(sql, rows, 8)
     t.same(full.changes, { added: 0, removed: 0, modified: 1, baseline: false }, 'compared in full')
     t.equal(await packed(), 100, 'and packed again')
+  },
+)
+
+t.test(
+  'a digest set made by the previous version is migrated, compared in full once, then packed',
+  async (t) => {
+    const { sql } = await testDb(t)
+    await write(sql, fleet(80), 1)
+    // Back to the previous version's shape: no packs, no versions.
+    await sql`drop table stackql_app.inventory_digest_packs`
+    await sql`drop index stackql_app.inventory_digests_version_idx`
+    await sql`alter table stackql_app.inventory_digests drop column version`
+    await sql`alter table stackql_app.inventory_digests alter column digest set not null`
+    await sql`alter table stackql_app.inventory_digest_sets drop column write_version,
+    drop column packed_version, drop column overlay`
+    await applySchema(sql)
+    await applySchema(sql)
+    const rows = fleet(80).map((r, i) => (i === 9 ? { ...r, size: 'large' } : r))
+    const w = await write(sql, rows, 2)
+    t.same(w.changes, { added: 0, removed: 0, modified: 1, baseline: false })
+    const [set] = await sql<{ packed_version: string | null }[]>`
+    select packed_version::text from stackql_app.inventory_digest_sets`
+    t.ok(set?.packed_version, 'packed by that write')
+    const again = await write(sql, rows.slice(1), 3)
+    t.same(again.changes, { added: 0, removed: 1, modified: 0, baseline: false }, 'and narrowed from then on')
   },
 )

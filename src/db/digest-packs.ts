@@ -66,7 +66,4 @@ export async function rebuildPacks(tx: Sql, schema: string, table: string): Prom
           group by slice) c using (slice)
     where d.target_schema = ${schema} and d.target_table = ${table}
     group by d.slice, (d.key_hash % c.n), c.n`
-  // The entries changed in bulk: without fresh statistics the planner takes the (table, version)
-  // index for key-hash lookups and filters every entry of the table (~50 ms instead of ~5).
-  await tx`analyze stackql_app.inventory_digests`
 }

@@ -84,7 +84,7 @@ export async function storedKeys(
   if (hashes.length === 0) return []
   const rows = await tx<{ row_key: string }[]>`
     select row_key from stackql_app.inventory_digests
-    where target_schema = ${schema} and target_table = ${table} and key_hash = any(${hashes}::bigint[])`
+    where (target_schema, target_table, key_hash) in (select ${schema}, ${table}, unnest(${hashes}::bigint[]))`
   return rows.map((r) => r.row_key)
 }
 
@@ -105,7 +105,7 @@ export async function applyDigestDelta(
 ): Promise<void> {
   if (gone.length > 0) {
     await tx`update stackql_app.inventory_digests set digest = null, version = ${version}
-      where target_schema = ${schema} and target_table = ${table} and key_hash = any(${gone}::bigint[])`
+      where (target_schema, target_table, key_hash) in (select ${schema}, ${table}, unnest(${gone}::bigint[]))`
   }
   if (changed.length === 0) return
   await tx`create temp table ${tx(CHANGED_DIGESTS)} (key_hash bigint, slice text, row_key text, digest bigint) on commit drop`
