@@ -27,10 +27,14 @@ export async function loadPairs(
 ): Promise<DigestTable> {
   const { schema, table, slices } = at
   const overlay = new Map<number, number | null>()
-  const rows = await tx<{ k: string; d: string | null }[]>`
+  // The overlay can reach a quarter of the table before a rebuild: read it in batches.
+  const rows = tx<{ k: string; d: string | null }[]>`
     select key_hash::text as k, digest::text as d from stackql_app.inventory_digests
-    where target_schema = ${schema} and target_table = ${table} and version > ${at.packedVersion} ${scopeFilter(tx, slices)}`
-  for (const r of rows) overlay.set(Number(r.k), r.d === null ? null : Number(r.d))
+    where target_schema = ${schema} and target_table = ${table} and version > ${at.packedVersion} ${scopeFilter(tx, slices)}`.cursor(
+    10_000,
+  )
+  for await (const batch of rows)
+    for (const r of batch) overlay.set(Number(r.k), r.d === null ? null : Number(r.d))
   const out = new DigestTable(at.expected)
   // One chunk at a time (a cursor of one row), whatever the table's size.
   const packs = tx<{ pairs: Buffer }[]>`
