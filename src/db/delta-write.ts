@@ -116,15 +116,15 @@ export async function writeRows(tx: Sql, step: RowsStep): Promise<ChangeCounts &
     if (Array.isArray(n.changed.rows) && n.changed.rows.length === 0 && n.gone.length === 0) {
       return { added: 0, removed: 0, modified: 0, baseline: false }
     }
+    const d = step.digest!
+    const version = d.writeVersion + 1
     const entries: DigestEntry[] = []
     await copyInto(tx, stage, step, enc.lines({ data: n.changed, seed, entries }))
     await createGone(tx, schema, table, keyColumns)
-    const gone = await digests.storedKeys(tx, schema, table, n.gone)
+    const gone = await digests.retireEntries(tx, schema, table, n.gone, version)
     await copyInto(tx, tx`${tx(GONE_TABLE)}`, step, chunked(gone), keyColumns)
     const counts = await applyDelta(tx, { ...plan, narrowed: true })
-    const d = step.digest!
-    const version = d.writeVersion + 1
-    await digests.applyDigestDelta(tx, schema, table, n.gone, entries, version)
+    await digests.applyDigestDelta(tx, schema, table, entries, version)
     const rowCount = n.tableRows + counts.added - counts.removed
     // The entries written since the packs were built; past a quarter of the table, rebuild them.
     let overlay = d.overlay + n.gone.length + entries.length

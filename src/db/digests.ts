@@ -74,39 +74,37 @@ function scopeFilter(tx: Sql, slices: string[] | undefined) {
   return slices ? tx`and slice = any(${slices}::text[])` : tx``
 }
 
-/** The stored keys (COPY text of the key columns) of these key hashes. */
-export async function storedKeys(
+/**
+ * A narrowed delta's gone rows: their entries become tombstones (NULL digest) at `version` (the packs
+ * see them as the overlay); returns their stored keys (COPY text of the key columns) — one statement
+ * finds the entries for both.
+ */
+export async function retireEntries(
   tx: Sql,
   schema: string,
   table: string,
   hashes: number[],
+  version: number,
 ): Promise<string[]> {
   if (hashes.length === 0) return []
   const rows = await tx<{ row_key: string }[]>`
-    select row_key from stackql_app.inventory_digests
-    where (target_schema, target_table, key_hash) in (select ${schema}, ${table}, unnest(${hashes}::bigint[]))`
+    update stackql_app.inventory_digests set digest = null, version = ${version}
+    where (target_schema, target_table, key_hash) in (select ${schema}, ${table}, unnest(${hashes}::bigint[]))
+    returning row_key`
   return rows.map((r) => r.row_key)
 }
 
 const entryLine = (e: DigestEntry) =>
   `${e.keyHash}\t${escapeCopy(e.slice)}\t${escapeCopy(e.rowKey)}\t${e.digest}\n`
 
-/**
- * After a narrowed delta: the gone rows' entries become tombstones (NULL digest) and the staged rows'
- * replace or join the stored ones, all at `version` (the packs see them as the overlay).
- */
+/** After a narrowed delta: the staged rows' entries replace or join the stored ones, at `version`. */
 export async function applyDigestDelta(
   tx: Sql,
   schema: string,
   table: string,
-  gone: number[],
   changed: DigestEntry[],
   version: number,
 ): Promise<void> {
-  if (gone.length > 0) {
-    await tx`update stackql_app.inventory_digests set digest = null, version = ${version}
-      where (target_schema, target_table, key_hash) in (select ${schema}, ${table}, unnest(${gone}::bigint[]))`
-  }
   if (changed.length === 0) return
   await tx`create temp table ${tx(CHANGED_DIGESTS)} (key_hash bigint, slice text, row_key text, digest bigint) on commit drop`
   await pipeline(
