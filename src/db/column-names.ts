@@ -20,7 +20,8 @@ export function keepsOwnName(key: string): boolean {
   return VALID_NAME.test(key) && !SYSTEM_COLUMNS.has(key)
 }
 
-function hashOf(key: string, length: number): string {
+/** The first `length` hex digits of the SHA-256 of `key` (stable names derived from a key). */
+export function hashOf(key: string, length: number): string {
   return createHash('sha256').update(key, 'utf8').digest('hex').slice(0, length)
 }
 

@@ -113,7 +113,7 @@ export async function writeRows(tx: Sql, step: RowsStep): Promise<ChangeCounts &
   const seed = step.digest?.seed ?? digests.newSeed()
   const n = step.narrowing
   if (n) {
-    if (Array.isArray(n.changed.rows) && n.changed.rows.length === 0 && n.gone.length === 0) {
+    if (n.changedCount === 0 && n.gone.length === 0) {
       return { added: 0, removed: 0, modified: 0, baseline: false }
     }
     const d = step.digest!

@@ -16,7 +16,7 @@ import { rowHasher } from './row-digest.js'
 import { type InventoryData, isRowSource, passOver } from './row-source.js'
 
 /** Share of the run's rows above which staging everything is cheaper than narrowing by digest. */
-export const NARROW_MAX_SHARE = 0.25
+const NARROW_MAX_SHARE = 0.25
 /** Rows of a streamed source kept in memory for the narrowed write; beyond, the source is read again. */
 const RETAIN_ROWS = 20_000
 
@@ -60,8 +60,9 @@ export interface Narrowing {
   rowCount: number
   /** Every result key of the run (declared columns first, then keys seen in rows). */
   sourceNames: string[]
-  /** The rows that are new or whose digest changed, in the run's order. */
+  /** The rows that are new or whose digest changed, in the run's order, and how many. */
   changed: InventoryData
+  changedCount: number
   /** Key hashes of stored rows the run no longer has. */
   gone: number[]
   /** The table's row count before the write. */
@@ -139,6 +140,7 @@ export async function narrowByDigests(
     rowCount,
     sourceNames,
     changed: { columns: sourceNames, rows: changedRows(data, ordinals, retained) },
+    changedCount: ordinals.length,
     gone,
     tableRows: state.tableRows,
   }

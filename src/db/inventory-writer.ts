@@ -28,7 +28,7 @@ import { AppError } from '../errors.js'
 import { type ColumnMapEntry, mapColumns, readColumnMap } from './column-map.js'
 import type { Sql } from './connect.js'
 import { writeRows } from './delta-write.js'
-import { digestState, narrowByDigests } from './digest-compare.js'
+import { type DigestState, digestState, type Narrowing, narrowByDigests } from './digest-compare.js'
 import { assertIdentifierShape, assertTargetSchema } from './identifiers.js'
 import { existingColumns, surveyRows } from './inventory-columns.js'
 import { columnKind, fitsExisting, SQL_TYPE, widenedType } from './inventory-types.js'
@@ -121,11 +121,12 @@ export async function writeInventory(
       // A keyed write to an existing table first compares the run's digests with the stored ones;
       // when few rows differ, only those are surveyed, staged and compared (digest-compare.ts).
       const digestKeys = existing && opts.keys?.length ? opts.keys : null
-      const digest = digestKeys ? await digestState(tx, schema, table, digestKeys) : undefined
-      const narrowing =
-        digest && digestKeys
-          ? await narrowByDigests(tx, digest, { schema, table, where, data, keys: digestKeys, scope })
-          : null
+      let digest: DigestState | undefined
+      let narrowing: Narrowing | null = null
+      if (digestKeys) {
+        digest = await digestState(tx, schema, table, digestKeys)
+        narrowing = await narrowByDigests(tx, digest, { schema, table, where, data, keys: digestKeys, scope })
+      }
       await new Promise((r) => setImmediate(() => setImmediate(r)))
       const survey = await surveyRows(narrowing?.changed ?? data, scope, where)
       const { sourceNames, kinds } = survey

@@ -9,11 +9,11 @@
 // widened key column loses it with the old column: the same write recreates it), dropped when the
 // schedule has no keys any more. Creating it takes a SHARE lock until COMMIT: other writers wait
 // (they do anyway, on the writer's advisory lock), readers do not.
-import { createHash } from 'node:crypto'
+import { hashOf } from './column-names.js'
 import type { Sql } from './connect.js'
 
-export function keyIndexName(table: string): string {
-  return `stackql_key_${createHash('sha256').update(table, 'utf8').digest('hex').slice(0, 16)}`
+function keyIndexName(table: string): string {
+  return `stackql_key_${hashOf(table, 16)}`
 }
 
 /** The key columns of the writer's index on schema.table, or null when there is none. */
