@@ -25,6 +25,8 @@ import securityPlugin from './web/security.js'
 
 export interface BuildAppOptions extends Partial<Omit<ServiceOptions, 'config'>> {
   logger?: FastifyServerOptions['logger']
+  /** argv that starts the job runner for "Run now" (default: src/paths.ts runnerCommand()). */
+  runnerCommand?: string[]
 }
 
 /** Loads an extension module: its default export is a Fastify plugin. Relative specifiers resolve from the cwd. */
@@ -63,7 +65,7 @@ export async function buildApp(config: Config, opts: BuildAppOptions = {}): Prom
   const launchLocalRun =
     opts.launchLocalRun ??
     createLocalRunLauncher({
-      command: runnerCommand(),
+      command: opts.runnerCommand ?? runnerCommand(),
       env: config.runnerEnv,
       runEnv: async (schedule) => {
         const query = await app.db.getQuery(schedule.query_id)

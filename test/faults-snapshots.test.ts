@@ -2,12 +2,12 @@
 // printing rows AND an error must not replace the inventory, with or without a shrink guard.
 // (Its own file: test/faults.test.ts is near tap's per-file timeout.)
 import { spawn } from 'node:child_process'
-import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import postgres from 'postgres'
 import t from 'tap'
 import { runInventory } from '../src/services/inventory-run.js'
 import { buildTestApp } from './helpers/app.js'
+import { runnerArgv } from './helpers/runner-process.js'
 import { STANDIN, tempDir } from './helpers/stackql.js'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
@@ -49,9 +49,7 @@ t.test(
         const child = spawn(
           process.execPath,
           [
-            '--import',
-            'tsx',
-            join(ROOT, 'jobs/run-query.ts'),
+            ...runnerArgv(),
             ...['--query-id', String(queryId), '--target-schema', 'stackql_inventory'],
             ...['--target-table', 'partial_rows'],
           ],

@@ -9,6 +9,7 @@ import type { Run } from '../src/models.js'
 import { JobService } from '../src/services/job-service.js'
 import { testDb } from './helpers/db.js'
 import { runStoredJob } from './helpers/job-executor.js'
+import { runnerArgv } from './helpers/runner-process.js'
 import { awsAccountFor, STANDIN, tempDir } from './helpers/stackql.js'
 import { addTemplateJob, startDatabricksStandin } from './standins/databricks/index.js'
 
@@ -214,17 +215,7 @@ t.test('the runner refuses inconsistent for_each flags with exit 2', async (t) =
   const { spawnSync } = await import('node:child_process')
   const { fileURLToPath } = await import('node:url')
   const root = fileURLToPath(new URL('..', import.meta.url))
-  const base = [
-    '--import',
-    'tsx',
-    'jobs/run-query.ts',
-    '--query-id',
-    '1',
-    '--target-schema',
-    's',
-    '--target-table',
-    'x',
-  ]
+  const base = [...runnerArgv(), '--query-id', '1', '--target-schema', 's', '--target-table', 'x']
   for (const [extra, message] of [
     [['--profile', 'aws/a'], /--profile needs --job-run-id/],
     [['--finish', '--job-run-id', '1'], /--finish needs --profiles/],

@@ -24,7 +24,7 @@ import { spawn } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import type { Page } from 'playwright-core'
 import postgres from 'postgres'
 import t, { type Test } from 'tap'
@@ -39,6 +39,7 @@ import {
   newEntries,
   startCanaryApp,
 } from './helpers/canary.js'
+import { runnerArgv } from './helpers/runner-process.js'
 import { awsAccountFor, STANDIN, waitUntil } from './helpers/stackql.js'
 import { startAnthropicStandin } from './standins/anthropic.js'
 import { type StandinState, startDatabricksStandin } from './standins/databricks/index.js'
@@ -89,11 +90,11 @@ async function runLikeAJobCluster(
   }
   const params = [...(payload.tasks?.[0]?.spark_python_task?.parameters ?? [])]
   if (!params.includes('--trigger')) params.push('--trigger', 'databricks')
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', resolve(projectRoot, 'jobs', 'run-query.ts'), ...params],
-    { env, cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'] },
-  )
+  const child = spawn(process.execPath, [...runnerArgv(), ...params], {
+    env,
+    cwd: projectRoot,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   let output = ''
   child.stdout.on('data', (c) => {
     output += c

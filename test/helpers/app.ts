@@ -4,6 +4,7 @@ import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fas
 import { type BuildAppOptions, buildApp } from '../../plugins/app.js'
 import { loadConfig } from '../../src/config.js'
 import { createTestDatabase } from './db.js'
+import { runnerCommand } from './runner-process.js'
 
 interface Teardown {
   teardown(fn: () => unknown): void
@@ -35,7 +36,7 @@ export async function buildTestApp(
 ): Promise<TestApp> {
   const url = opts.url ?? (await createTestDatabase(t))
   const config = loadConfig(testEnv(url, opts.env))
-  const app = await buildApp(config, { logger: false, ...opts.build })
+  const app = await buildApp(config, { logger: false, runnerCommand: runnerCommand(), ...opts.build })
   t.teardown(() => app.close())
   await app.ready()
   return { app, url, session: new Session(app) }

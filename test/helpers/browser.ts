@@ -11,6 +11,7 @@ import { loggerOptions } from '../../plugins/services/index.js'
 import { type Config, loadConfig } from '../../src/config.js'
 import { testEnv } from './app.js'
 import { createTestDatabase } from './db.js'
+import { runnerCommand } from './runner-process.js'
 import { STANDIN } from './stackql.js'
 
 interface Teardown {
@@ -63,7 +64,7 @@ export async function startBrowserApp(t: Teardown, opts: BrowserAppOptions = {})
     }),
   )
   const logger = opts.logStream ? { ...(loggerOptions(config) as object), stream: opts.logStream } : false
-  const app = await buildApp(config, { logger })
+  const app = await buildApp(config, { logger, runnerCommand: runnerCommand() })
   t.teardown(() => app.close())
   await app.listen({ host: '127.0.0.1', port: 0 })
   const address = app.server.address()

@@ -1,5 +1,6 @@
 // A fresh database per test file on the run's PostgreSQL server (scripts/test.mjs starts it and
 // sets TEST_DATABASE_URL), with the app's schema applied and dropped again at teardown.
+import './children.js'
 import { randomBytes } from 'node:crypto'
 import postgres from 'postgres'
 import { openDatabase, type Sql } from '../../src/db/connect.js'

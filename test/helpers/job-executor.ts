@@ -1,16 +1,16 @@
 // Runs a job stored in the stand-in workspace the way Jobs runs it, with the REAL runner
-// (jobs/run-query.ts) for every spark_python_task: the job cluster's spark_env_vars with their
+// (jobs/run-query.ts, bundled) for every spark_python_task: the job cluster's spark_env_vars with their
 // {{secrets/scope/key}} references resolved from the workspace's secrets, tasks in depends_on order
 // honouring run_if, a for_each_task's nested task once per element of its `inputs` JSON array
 // (at most `concurrency` at once) with {{input}} substituted, and {{job.run_id}} the same value in
 // every task of the run (Jobs docs: "Use a For each task to run another task in a loop";
 // "What is a dynamic value reference?").
 import { spawn } from 'node:child_process'
-import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { JobSettings, JobTask } from '../../src/databricks/jobs-api.js'
 import { runBounded } from '../../src/fanout/slices.js'
 import type { Standin } from '../standins/databricks/index.js'
+import { runnerArgv } from './runner-process.js'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 
@@ -48,7 +48,7 @@ function runTask(task: JobTask, env: Record<string, string>, subst: Record<strin
   // jobs/launcher.py adds --trigger databricks unless the parameters name a trigger.
   const args = params.includes('--trigger') ? params : [...params, '--trigger', 'databricks']
   return new Promise<{ code: number | null; output: string }>((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'jobs/run-query.ts'), ...args], {
+    const child = spawn(process.execPath, [...runnerArgv(), ...args], {
       cwd: ROOT,
       env,
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,5 +1,6 @@
 // Helpers for tests of the StackQL engine: the stand-in executable, runners on a fresh approot,
 // a local HTTP server handing out zip archives, and process-liveness checks.
+import './children.js'
 import { createHash } from 'node:crypto'
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
