@@ -359,7 +359,7 @@ t.test(
     await write(sql, fleet(80), 1)
     // Back to the previous version's shape: no packs, no versions.
     await sql`drop table stackql_app.inventory_digest_packs`
-    await sql`drop index stackql_app.inventory_digests_version_idx`
+    await sql`drop index stackql_app.inventory_digests_overlay_idx`
     await sql`alter table stackql_app.inventory_digests drop column version`
     await sql`alter table stackql_app.inventory_digests alter column digest set not null`
     await sql`alter table stackql_app.inventory_digest_sets drop column write_version,
@@ -374,5 +374,41 @@ t.test(
     t.ok(set?.packed_version, 'packed by that write')
     const again = await write(sql, rows.slice(1), 3)
     t.same(again.changes, { added: 0, removed: 1, modified: 0, baseline: false }, 'and narrowed from then on')
+  },
+)
+
+t.test(
+  'a database whose full writes stored entries at the write version (the index over every entry) keeps narrowing',
+  async (t) => {
+    const { sql } = await testDb(t)
+    await write(sql, fleet(120), 1)
+    // As the previous version left it: the full write's entries at its version, a full version index.
+    await sql`drop index stackql_app.inventory_digests_overlay_idx`
+    await sql`create index inventory_digests_version_idx
+      on stackql_app.inventory_digests (target_schema, target_table, version)`
+    await sql`update stackql_app.inventory_digests set version = 1`
+    await applySchema(sql)
+    await applySchema(sql)
+    const indexes = await sql<{ indexname: string; indexdef: string }[]>`
+      select indexname, indexdef from pg_indexes where tablename = 'inventory_digests' order by 1`
+    t.same(
+      indexes.map((i) => i.indexname),
+      ['inventory_digests_overlay_idx', 'inventory_digests_pkey'],
+    )
+    t.match(indexes[0]!.indexdef, /WHERE \(version > 0\)/)
+    const rows = fleet(120).map((r, i) => (i === 4 ? { ...r, size: 'large' } : r))
+    const w = await write(sql, rows.slice(0, 119), 2)
+    t.same(w.changes, { added: 0, removed: 1, modified: 1, baseline: false })
+    t.same(await records(sql, 2), ['modified r-4 [size]', 'removed r-119'])
+    const again = await write(sql, rows.slice(0, 119), 3)
+    t.same(again.changes, { added: 0, removed: 0, modified: 0, baseline: false }, 'the overlay applies')
+    // A full write (the daily comparison) stores its entries outside the overlay index.
+    await sql`update stackql_app.inventory_digest_sets set verified_at = now() - interval '25 hours'`
+    await write(sql, rows.slice(0, 119), 4)
+    const [v] = await sql<{ n: string }[]>`
+      select count(*)::text as n from stackql_app.inventory_digests where version > 0`
+    t.equal(Number(v!.n), 0, 'a full write leaves nothing in the overlay')
+    const last = await write(sql, rows.slice(1, 119), 5)
+    t.same(last.changes, { added: 0, removed: 1, modified: 0, baseline: false })
   },
 )

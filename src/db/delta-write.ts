@@ -74,8 +74,10 @@ export async function writeRows(tx: Sql, step: RowsStep): Promise<ChangeCounts &
     if (keyColumns.length > 0) {
       const seed = digests.newSeed()
       const entries = enc.entries(seed)
-      await digests.replaceDigests(tx, schema, table, undefined, entries, 1, step.signal)
-      await keyVerdict(tx, enc, entries.result(), target, keyColumns, where)
+      await digests.stageDigests(tx, entries, step.signal)
+      const verdict = entries.result()
+      await keyVerdict(tx, enc, verdict, target, keyColumns, where)
+      await digests.storeDigests(tx, schema, table, undefined, verdict.suspect)
       await rebuildPacks(tx, schema, table)
       await digests.saveDigestSet(tx, schema, table, {
         seed,
@@ -155,8 +157,10 @@ export async function writeRows(tx: Sql, step: RowsStep): Promise<ChangeCounts &
   }
   const entries = enc.entries(seed)
   const version = (step.digest?.writeVersion ?? 0) + 1
-  await digests.replaceDigests(tx, schema, table, slices, entries, version, step.signal)
-  await keyVerdict(tx, enc, entries.result(), stage, keyColumns, where)
+  await digests.stageDigests(tx, entries, step.signal)
+  const verdict = entries.result()
+  await keyVerdict(tx, enc, verdict, stage, keyColumns, where)
+  await digests.storeDigests(tx, schema, table, slices, verdict.suspect)
   await rebuildPacks(tx, schema, table)
   const counts = await applyDelta(tx, { ...plan, narrowed: false })
   // After the delta: the set's row count is the table's as this write leaves it.

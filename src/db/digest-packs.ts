@@ -4,7 +4,8 @@
 // write changes (its writes follow the churn); the packs are rebuilt from it by the server after a
 // full write, and when the entries changed since the last rebuild (the *overlay*: rows whose
 // `version` is above the set's `packed_version`, tombstones included) pass a quarter of the table.
-// A run reads the packs, then the overlay through the (table, version) index, and applies it.
+// A run reads the packs, then the overlay through the (table, version) index, and applies it. A full
+// write stores its entries at version 0 (they are all packed): the index is partial, version > 0.
 import type { Sql } from './connect.js'
 import { DigestTable } from './digest-table.js'
 
@@ -30,9 +31,8 @@ export async function loadPairs(
   // The overlay can reach a quarter of the table before a rebuild: read it in batches.
   const rows = tx<{ k: string; d: string | null }[]>`
     select key_hash::text as k, digest::text as d from stackql_app.inventory_digests
-    where target_schema = ${schema} and target_table = ${table} and version > ${at.packedVersion} ${scopeFilter(tx, slices)}`.cursor(
-    10_000,
-  )
+    where target_schema = ${schema} and target_table = ${table} and version > ${at.packedVersion} and version > 0
+      ${scopeFilter(tx, slices)}`.cursor(10_000)
   for await (const batch of rows)
     for (const r of batch) overlay.set(Number(r.k), r.d === null ? null : Number(r.d))
   const out = new DigestTable(at.expected)

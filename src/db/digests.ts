@@ -118,34 +118,45 @@ export async function applyDigestDelta(
 }
 
 /**
- * After a full write: the stored entries (all, or those of the slices in scope) are replaced by the
- * run's, streamed in with COPY.
+ * A full write's entries, streamed with COPY into a temporary table (COPY cannot fill the schema and
+ * table columns itself); `storeDigests` then makes them the stored set, once the caller has checked
+ * the run's keys on what the stream yielded.
  */
-export async function replaceDigests(
+export async function stageDigests(
   tx: Sql,
-  schema: string,
-  table: string,
-  slices: string[] | undefined,
   entries: AsyncIterable<DigestEntry[]>,
-  version: number,
   signal?: AbortSignal,
 ): Promise<void> {
-  await tx`delete from stackql_app.inventory_digests
-    where target_schema = ${schema} and target_table = ${table} ${scopeFilter(tx, slices)}`
   async function* lines() {
     for await (const batch of entries) yield batch.map(entryLine).join('')
   }
-  // The COPY goes through a temporary table: COPY cannot fill the schema and table columns itself.
   await tx`create temp table ${tx(CHANGED_DIGESTS)} (key_hash bigint, slice text, row_key text, digest bigint) on commit drop`
   await pipeline(
     Readable.from(lines()),
     await tx`copy ${tx(CHANGED_DIGESTS)} from stdin`.writable(),
     signal ? { signal } : {},
   )
-  // A key hash twice (a duplicate key, which the caller's typed check then refuses) keeps one entry.
+}
+
+/**
+ * The staged entries replace the stored ones (all, or those of the slices in scope), in key-hash
+ * order, at version 0: they are in the packs the caller rebuilds next, so the overlay index
+ * (version > 0) never holds them. `hashTwice`: the run had a key hash twice and its typed key check
+ * found distinct keys (a hash collision): one entry is kept. Otherwise a plain insert — a conflict
+ * check per row doubled the cost, and the keys were checked unique already.
+ */
+export async function storeDigests(
+  tx: Sql,
+  schema: string,
+  table: string,
+  slices: string[] | undefined,
+  hashTwice: boolean,
+): Promise<void> {
+  await tx`delete from stackql_app.inventory_digests
+    where target_schema = ${schema} and target_table = ${table} ${scopeFilter(tx, slices)}`
   await tx`insert into stackql_app.inventory_digests (target_schema, target_table, key_hash, slice, row_key, digest, version)
-    select ${schema}, ${table}, key_hash, slice, row_key, digest, ${version} from ${tx(CHANGED_DIGESTS)}
-    on conflict do nothing`
+    select ${schema}, ${table}, key_hash, slice, row_key, digest, 0 from ${tx(CHANGED_DIGESTS)} order by key_hash
+    ${hashTwice ? tx`on conflict do nothing` : tx``}`
 }
 
 /** Records the set's seed, keys and the table's row count after this write. */
