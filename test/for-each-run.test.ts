@@ -185,27 +185,35 @@ t.test('a for_each job runs: iterations write their profiles, the finish task cl
   })
 
   await t.test(
-    'a profile taken off the schedule: once every listed iteration succeeds its rows go, recorded as removed',
+    'a profile taken off the schedule, and rows from before the schedule had profiles: once every listed iteration succeeds they go, recorded as removed',
     async (t) => {
       for (const p of PROFILES) s.state.putSecret('inv', `${p}-AWS_ACCESS_KEY_ID`, keyOf(p))
       await sql`insert into stackql_inventory.accounts (account, _profile) values ('000000000000', 'retired')`
+      // A row from before the schedule spanned profiles: no _profile (a single-task fan-out whose
+      // slices all succeed replaces the whole table, so it goes there too).
+      await sql`insert into stackql_inventory.accounts (account, _profile) values ('000000000001', null)`
       const partial = await runStoredJob(s, jobId, { baseEnv, jobRunId: '9005', skipInputs: ['aws/dev'] })
       t.equal(partial.find((r) => r.task_key === 'run_query_finish')!.code, 3, 'PARTIAL')
       t.ok(
         (await rows()).some((r) => r._profile === 'retired'),
         'a PARTIAL run is not a complete snapshot: the retired profile’s row stays',
       )
+      t.ok(
+        (await rows()).some((r) => r._profile === null),
+        'and so does the row without a profile',
+      )
       const runs = await runStoredJob(s, jobId, { baseEnv, jobRunId: '9006' })
       t.equal(runs.find((r) => r.task_key === 'run_query_finish')!.code, 0)
       t.same(await rows(), expected([...PROFILES]), 'only the listed profiles’ rows remain')
       const [run] = await runOf('9006')
       t.match(run, { status: 'SUCCESS' })
-      t.equal(Number(run!.removed_count), 1)
-      const records = await sql<{ change_kind: string; profile: string }[]>`
-        select change_kind, profile from stackql_app.inventory_changes where run_id = ${run!.id}`
+      t.equal(Number(run!.removed_count), 2)
+      const records = await sql<{ change_kind: string; profile: string | null; account: string }[]>`
+        select change_kind, profile, before ->> 'account' as account from stackql_app.inventory_changes
+        where run_id = ${run!.id} order by account`
       t.same(
-        records.map((r) => `${r.change_kind}:${r.profile}`),
-        ['removed:retired'],
+        records.map((r) => `${r.change_kind}:${r.profile}:${r.account}`),
+        ['removed:retired:000000000000', 'removed:null:000000000001'],
       )
     },
   )

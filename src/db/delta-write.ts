@@ -47,7 +47,7 @@ export interface RowsStep {
   existing: boolean
   /** Result keys that identify a row (checked to be among sourceNames). */
   keys: string[]
-  scope?: { column: string; values: string[] }
+  scope?: { column: string; values: string[]; orNull?: boolean }
   /** Result key holding a row's profile (fan-out), or null. */
   profileSource: string | null
   /** Table column holding the profile, for change records. */
@@ -100,6 +100,7 @@ export async function writeRows(tx: Sql, step: RowsStep): Promise<ChangeCounts &
     scope: step.scope && {
       column: step.names[step.sourceNames.indexOf(step.scope.column)]!,
       values: step.scope.values,
+      orNull: step.scope.orNull === true,
     },
     profileColumn: step.profileColumn,
     record: step.record,

@@ -18,7 +18,8 @@ export interface DeltaPlan {
   columns: string[]
   /** Table columns that identify a row; empty = the whole row is its identity. */
   keyColumns: string[]
-  scope?: { column: string; values: string[] }
+  /** The slices compared and replaced; `orNull`: the rows whose scope column is NULL as well. */
+  scope?: { column: string; values: string[]; orNull: boolean }
   /** Table column holding the profile of a row (fan-out), or null. */
   profileColumn: string | null
   record?: { runId: number; scheduleId: number | null }
@@ -100,7 +101,11 @@ async function buildDiff(tx: Sql, plan: DeltaPlan): Promise<void> {
   const target = tx`${tx(plan.schema)}.${tx(plan.table)}`
   const stage = tx`${tx(STAGE_TABLE)}`
   const conds: Fragment[] = []
-  if (plan.scope) conds.push(tx`t.${tx(plan.scope.column)}::text = any(${plan.scope.values}::text[])`)
+  if (plan.scope) {
+    const col = tx`t.${tx(plan.scope.column)}`
+    const listed = tx`${col}::text = any(${plan.scope.values}::text[])`
+    conds.push(plan.scope.orNull ? tx`(${listed} or ${col} is null)` : listed)
+  }
   const keys = plan.keyColumns
   if (keys.length > 0) {
     const cols = tx(keys)

@@ -58,9 +58,10 @@ export interface WriteOptions {
    * Replace only a slice of the table: the rows whose `column` value is one of `values` are replaced
    * by `data` (whose rows all carry that column, with one of those values); rows with other values are
    * untouched. A fan-out run replaces the slices that succeeded and keeps the rows of failed slices.
-   * The column is created as text when missing.
+   * The column is created as text when missing. `orNull`: the rows whose `column` is NULL are
+   * replaced too (the rows of `data` still carry one of the values).
    */
-  scope?: { column: string; values: string[] }
+  scope?: { column: string; values: string[]; orNull?: boolean }
   /** Source keys whose values identify a row (unique, non-NULL); without keys the whole row is its identity. */
   keys?: string[]
   /** Write change records for this run (none are written without it). */

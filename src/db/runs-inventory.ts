@@ -170,6 +170,19 @@ export class RunsAndInventory extends DbBase {
     return (await this.countSnapshot(schema, table, column))?.byProfile ?? null
   }
 
+  /** The same, and how many rows have no profile (NULL `column`, or no such column); null without the table. */
+  async countSnapshotProfiles(
+    schema: string,
+    table: string,
+    column: string,
+  ): Promise<{ byProfile: Map<string, number>; withoutProfile: number } | null> {
+    const s = await this.countSnapshot(schema, table, column)
+    if (!s) return null
+    let profiled = 0
+    for (const n of s.byProfile.values()) profiled += n
+    return { byProfile: s.byProfile, withoutProfile: s.total - profiled }
+  }
+
   private async countSnapshot(schema: string, table: string, column?: string) {
     assertTargetSchema(schema)
     assertIdentifierShape(table, 'table')

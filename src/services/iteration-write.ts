@@ -74,15 +74,18 @@ export async function writeIteration(
 }
 
 /**
- * Deletes the rows of profiles the run no longer lists (a profile taken off the schedule), recording
- * them as removed changes; returns those profiles. Only after every listed slice succeeded.
+ * Deletes the rows of profiles the run no longer lists (a profile taken off the schedule) and the
+ * rows without a profile (written before the schedule spanned profiles), recording them as removed
+ * changes — what a single-task fan-out's whole-table write does; returns those profiles ('' for the
+ * rows without one). Only after every listed slice succeeded.
  */
 export async function retireProfiles(deps: InventoryRunDeps, joined: Joined): Promise<string[]> {
   const { schema, table, slices, runId, schedule } = joined
   const listed = new Set(slices.map((s) => s.profile))
-  const present = await deps.db.countSnapshotRowsByProfile(schema, table, PROFILE_COLUMN)
-  const gone = [...(present?.keys() ?? [])].filter((p) => !listed.has(p)).sort()
-  if (gone.length === 0) return []
+  const present = await deps.db.countSnapshotProfiles(schema, table, PROFILE_COLUMN)
+  const gone = [...(present?.byProfile.keys() ?? [])].filter((p) => !listed.has(p)).sort()
+  const unprofiled = (present?.withoutProfile ?? 0) > 0
+  if (gone.length === 0 && !unprofiled) return []
   const keys = await keyColumnsFor(deps.db, schedule, schema, table)
   await writeInventory(
     deps.sql,
@@ -92,9 +95,9 @@ export async function retireProfiles(deps: InventoryRunDeps, joined: Joined): Pr
       ...deps.writeLimits,
       keys,
       record: { runId, scheduleId: schedule?.id ?? null },
-      scope: { column: PROFILE_COLUMN, values: gone },
+      scope: { column: PROFILE_COLUMN, values: gone, orNull: unprofiled },
       refreshView: false,
     },
   )
-  return gone
+  return unprofiled ? [...gone, ''] : gone
 }
