@@ -73,12 +73,7 @@ export async function writeRows(tx: Sql, step: RowsStep): Promise<ChangeCounts &
     await copyInto(tx, target, step, enc.lines())
     if (keyColumns.length > 0) {
       const seed = digests.newSeed()
-      const entries = enc.entries(seed)
-      await digests.stageDigests(tx, entries, step.signal)
-      const verdict = entries.result()
-      await keyVerdict(tx, enc, verdict, target, keyColumns, where)
-      await digests.storeDigests(tx, schema, table, undefined, verdict.suspect)
-      await rebuildPacks(tx, schema, table)
+      await storeRunDigests(tx, step, enc, seed, target, keyColumns, undefined)
       await digests.saveDigestSet(tx, schema, table, {
         seed,
         keyColumns: step.keys,
@@ -156,13 +151,8 @@ export async function writeRows(tx: Sql, step: RowsStep): Promise<ChangeCounts &
     await checkKeys(tx, stage, keyColumns, where)
     return { ...(await applyDelta(tx, { ...plan, narrowed: false })), baseline: false }
   }
-  const entries = enc.entries(seed)
   const version = (step.digest?.writeVersion ?? 0) + 1
-  await digests.stageDigests(tx, entries, step.signal)
-  const verdict = entries.result()
-  await keyVerdict(tx, enc, verdict, stage, keyColumns, where)
-  await digests.storeDigests(tx, schema, table, slices, verdict.suspect)
-  await rebuildPacks(tx, schema, table)
+  await storeRunDigests(tx, step, enc, seed, stage, keyColumns, slices)
   const counts = await applyDelta(tx, { ...plan, narrowed: false })
   // After the delta: the set's row count is the table's as this write leaves it.
   await digests.saveDigestSet(tx, schema, table, {
@@ -176,17 +166,28 @@ export async function writeRows(tx: Sql, step: RowsStep): Promise<ChangeCounts &
   return { ...counts, baseline: false }
 }
 
-/** NULL keys fail at once; a key hash seen twice (a duplicate, or rarely a hash collision) is settled by the typed check. */
-async function keyVerdict(
+/**
+ * A full write's digest set: the run's entries are staged and its keys checked on them — NULL keys
+ * fail at once; a key hash seen twice (a duplicate, or rarely a hash collision) is settled by the
+ * typed check on `rows` — then they replace the stored entries of `slices` (all without) and the
+ * packs are rebuilt.
+ */
+async function storeRunDigests(
   tx: Sql,
+  step: RowsStep,
   enc: RowEncoder,
-  check: { nullKeys: number; suspect: boolean },
+  seed: string,
   rows: Fragment,
   keyColumns: string[],
-  where: string,
+  slices: string[] | undefined,
 ): Promise<void> {
-  if (check.nullKeys > 0) throw nullKeysError(check.nullKeys, enc.keys, where)
-  if (check.suspect) await checkKeys(tx, rows, keyColumns, where)
+  const entries = enc.entries(seed)
+  await digests.stageDigests(tx, entries, step.signal)
+  const check = entries.result()
+  if (check.nullKeys > 0) throw nullKeysError(check.nullKeys, enc.keys, step.where)
+  if (check.suspect) await checkKeys(tx, rows, keyColumns, step.where)
+  await digests.storeDigests(tx, step.schema, step.table, slices, check.suspect)
+  await rebuildPacks(tx, step.schema, step.table)
 }
 
 type Narrow = { data: InventoryData; seed: string; entries: DigestEntry[] }

@@ -106,11 +106,7 @@ export async function applyDigestDelta(
   version: number,
 ): Promise<void> {
   if (changed.length === 0) return
-  await tx`create temp table ${tx(CHANGED_DIGESTS)} (key_hash bigint, slice text, row_key text, digest bigint) on commit drop`
-  await pipeline(
-    Readable.from([changed.map(entryLine).join('')]),
-    await tx`copy ${tx(CHANGED_DIGESTS)} from stdin`.writable(),
-  )
+  await stageDigests(tx, Readable.from([changed]))
   await tx`insert into stackql_app.inventory_digests (target_schema, target_table, key_hash, slice, row_key, digest, version)
     select ${schema}, ${table}, key_hash, slice, row_key, digest, ${version} from ${tx(CHANGED_DIGESTS)}
     on conflict (target_schema, target_table, key_hash)
@@ -118,9 +114,10 @@ export async function applyDigestDelta(
 }
 
 /**
- * A full write's entries, streamed with COPY into a temporary table (COPY cannot fill the schema and
- * table columns itself); `storeDigests` then makes them the stored set, once the caller has checked
- * the run's keys on what the stream yielded.
+ * Entries streamed with COPY into a temporary table (COPY cannot fill the schema and table columns
+ * itself). A narrowed write upserts them from there (applyDigestDelta); a full write's become the
+ * stored set through `storeDigests`, once the caller has checked the run's keys on what the stream
+ * yielded.
  */
 export async function stageDigests(
   tx: Sql,
