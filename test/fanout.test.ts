@@ -2,7 +2,7 @@
 // rows tagged `_profile`, PARTIAL when some slices fail (their previous rows kept), FAILED when all do.
 import t from 'tap'
 import type { DbService } from '../src/db/db-service.js'
-import { parseSliceSpecs } from '../src/fanout/slices.js'
+import { parseSliceSpecs, runBounded } from '../src/fanout/slices.js'
 import { clusterEnvName } from '../src/profiles/cluster-env.js'
 import { CredentialResolver } from '../src/services/credentials.js'
 import { runInventory } from '../src/services/inventory-run.js'
@@ -248,3 +248,38 @@ t.test('one slice hanging past the timeout fails alone: PARTIAL, the other slice
     ['fast'],
   )
 })
+
+t.test(
+  'the slice pool spaces its launches: never two starts closer than the gap, never more than the bound',
+  async (t) => {
+    const pool = async (launchGapMs: number) => {
+      const t0 = performance.now()
+      const starts: number[] = []
+      let inFlight = 0
+      let most = 0
+      const results = await runBounded(
+        [0, 1, 2, 3, 4, 5, 6],
+        3,
+        async (item, i) => {
+          starts[i] = performance.now() - t0
+          most = Math.max(most, ++inFlight)
+          await new Promise((r) => setTimeout(r, item === 3 ? 10 : 150))
+          inFlight--
+          return item * 10
+        },
+        { launchGapMs },
+      )
+      const ordered = [...starts].sort((a, b) => a - b)
+      const gaps = ordered.slice(1).map((s, i) => s - ordered[i]!)
+      return { results, most, gaps, starts }
+    }
+    const spaced = await pool(40)
+    t.same(spaced.results, [0, 10, 20, 30, 40, 50, 60], 'results in input order')
+    t.equal(spaced.most, 3, 'at most the bound at once')
+    // Timers may fire a millisecond early; 38 of 40 still says the launches were spaced.
+    t.ok(Math.min(...spaced.gaps) >= 38, `starts at least 40 ms apart (gaps ${spaced.gaps.map(Math.round)})`)
+    const unspaced = await pool(0)
+    t.equal(unspaced.most, 3)
+    t.ok(unspaced.starts[2]! - unspaced.starts[0]! < 20, 'without a gap the first three start together')
+  },
+)

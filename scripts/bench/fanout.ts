@@ -9,7 +9,12 @@ import postgres from 'postgres'
 import { NO_DELAY } from '../../src/db/connect.js'
 import { writeInventory } from '../../src/db/inventory-writer.js'
 import { applySchema } from '../../src/db/migrate.js'
-import { executeSlices, removeSliceSpools, unionSource } from '../../src/fanout/fanout-run.js'
+import {
+  executeSlices,
+  removeSliceSpools,
+  SLICE_LAUNCH_GAP_MS,
+  unionSource,
+} from '../../src/fanout/fanout-run.js'
 import type { ProviderConfig } from '../../src/models.js'
 import { clusterEnvName } from '../../src/profiles/cluster-env.js'
 import { CredentialResolver } from '../../src/services/credentials.js'
@@ -74,11 +79,14 @@ try {
       return Number.NaN
     }
   }
-  const timed = async (concurrency: number) => {
+  const timed = async (concurrency: number, launchGapMs?: number) => {
     const cpu = process.cpuUsage()
     const children = childrenCpuMs()
     const started = performance.now()
-    const results = await executeSlices(queries, text, slices, { concurrency })
+    const results = await executeSlices(queries, text, slices, {
+      concurrency,
+      ...(launchGapMs === undefined ? {} : { launchGapMs }),
+    })
     const wall = performance.now() - started
     const failed = results.filter((r) => r.status !== 'SUCCESS')
     if (failed.length) throw new Error(`${failed.length} slices failed: ${failed[0]!.error}`)
@@ -87,10 +95,14 @@ try {
   }
   const serial = await timed(1)
   const parallel = await timed(8)
+  const unspaced = await timed(8, 0)
   const [load] = loadavg()
   const perSlice = (ms: number) => Math.round(ms / SPEED.slices)
   console.log(
     `bench fanout: ${(serial.wall / parallel.wall).toFixed(2)}x (${SPEED.slices} slices x ${SPEED.rows} rows, ${SPEED.latencyMs} ms stand-in latency; SLICE_CONCURRENCY=1 ${Math.round(serial.wall)} ms, =8 ${Math.round(parallel.wall)} ms; target >= 6x; ideal ${SPEED.slices / Math.ceil(SPEED.slices / 8)}x)`,
+  )
+  console.log(
+    `bench fanout-unspaced: ${(serial.wall / unspaced.wall).toFixed(2)}x (=8 with every slot's process launched at once, ${Math.round(unspaced.wall)} ms; the product spaces launches ${SLICE_LAUNCH_GAP_MS} ms apart)`,
   )
   console.log(
     `bench fanout-cpu: per slice ${perSlice(parallel.parentMs)} ms in the runner + ${perSlice(parallel.childrenMs)} ms in its StackQL process (=8; =1: ${perSlice(serial.parentMs)} + ${perSlice(serial.childrenMs)} ms) on ${cpus().length} cores, load average ${load!.toFixed(1)}`,

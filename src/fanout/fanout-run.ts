@@ -1,6 +1,7 @@
 // Runs one statement across profile slices: each slice is its own QueryService.execute with only
 // its profile's credentials and variables (profiles: { provider: profile }), at most
 // `concurrency` at once. A slice's failure is its outcome, never the others'.
+import { availableParallelism } from 'node:os'
 import { isAppError } from '../errors.js'
 import type { Row, RowSource } from '../models.js'
 import { removeSpool, SpooledRows, spoolPath } from '../stackql/spool.js'
@@ -53,52 +54,72 @@ function why(e: unknown, signal?: AbortSignal): string {
   return line(`Unexpected error: ${e instanceof Error ? e.message : String(e)}`)
 }
 
+/**
+ * Slice processes start this far apart. A process spends its first ~100 ms of CPU starting up;
+ * `concurrency` of them launched in the same instant share the cores for that time, and all reach
+ * their provider calls late together (measured in `npm run bench -- fanout`, which prints both).
+ * Spread over the cores, at most (concurrency - 1) x this much is added to the first wave.
+ */
+export const SLICE_LAUNCH_GAP_MS = Math.round(100 / Math.max(1, availableParallelism()))
+
 /** Executes `text` once per slice. Never rejects: every failure is that slice's FAILED result. */
 export async function executeSlices(
   queries: SliceExecutor,
   text: string,
   slices: Slice[],
-  opts: { concurrency: number; signal?: AbortSignal; timeoutMs?: number; spool?: boolean },
+  opts: {
+    concurrency: number
+    signal?: AbortSignal
+    timeoutMs?: number
+    spool?: boolean
+    launchGapMs?: number
+  },
 ): Promise<SliceResult[]> {
-  return runBounded(slices, opts.concurrency, async (slice): Promise<SliceResult> => {
-    const started = performance.now()
-    const elapsed = () => Math.round(performance.now() - started)
-    // Scheduled runs spool each slice's output to a file (removeSliceSpools after the write), so a
-    // run's memory does not grow with slices x rows.
-    const spoolFile = opts.spool ? spoolPath() : undefined
-    const failed = async (error: string): Promise<SliceResult> => {
-      if (spoolFile) await removeSpool(spoolFile)
-      return {
-        slice,
-        status: 'FAILED',
-        columns: [],
-        rows: [],
-        elapsedMs: elapsed(),
-        error: `${sliceLabel(slice)}: ${error}`,
+  const launchGapMs = opts.launchGapMs ?? SLICE_LAUNCH_GAP_MS
+  return runBounded(
+    slices,
+    opts.concurrency,
+    async (slice): Promise<SliceResult> => {
+      const started = performance.now()
+      const elapsed = () => Math.round(performance.now() - started)
+      // Scheduled runs spool each slice's output to a file (removeSliceSpools after the write), so a
+      // run's memory does not grow with slices x rows.
+      const spoolFile = opts.spool ? spoolPath() : undefined
+      const failed = async (error: string): Promise<SliceResult> => {
+        if (spoolFile) await removeSpool(spoolFile)
+        return {
+          slice,
+          status: 'FAILED',
+          columns: [],
+          rows: [],
+          elapsedMs: elapsed(),
+          error: `${sliceLabel(slice)}: ${error}`,
+        }
       }
-    }
-    if (opts.signal?.aborted) return failed(why(undefined, opts.signal))
-    try {
-      const r = await queries.execute(text, undefined, {
-        signal: opts.signal,
-        timeoutMs: opts.timeoutMs,
-        profiles: { [slice.provider]: slice.profile },
-        ...(spoolFile ? { spoolFile } : {}),
-      })
-      if (!r.complete) return failed(line(r.incomplete ?? 'StackQL reported an error with the rows'))
-      return {
-        slice,
-        status: 'SUCCESS',
-        columns: r.columns,
-        rows: r.rows,
-        ...(r.spooled ? { spooled: r.spooled } : {}),
-        elapsedMs: elapsed(),
-        ...(r.message ? { message: r.message } : {}),
+      if (opts.signal?.aborted) return failed(why(undefined, opts.signal))
+      try {
+        const r = await queries.execute(text, undefined, {
+          signal: opts.signal,
+          timeoutMs: opts.timeoutMs,
+          profiles: { [slice.provider]: slice.profile },
+          ...(spoolFile ? { spoolFile } : {}),
+        })
+        if (!r.complete) return failed(line(r.incomplete ?? 'StackQL reported an error with the rows'))
+        return {
+          slice,
+          status: 'SUCCESS',
+          columns: r.columns,
+          rows: r.rows,
+          ...(r.spooled ? { spooled: r.spooled } : {}),
+          elapsedMs: elapsed(),
+          ...(r.message ? { message: r.message } : {}),
+        }
+      } catch (e) {
+        return failed(why(e, opts.signal))
       }
-    } catch (e) {
-      return failed(why(e, opts.signal))
-    }
-  })
+    },
+    { launchGapMs },
+  )
 }
 
 /** Rows of a slice's result, in memory or spooled. */

@@ -65,17 +65,31 @@ export function spansProfiles(slices: Slice[]): boolean {
 
 export const sliceLabel = (s: Slice): string => `${s.provider}/${s.profile}`
 
-/** Runs `fn` over `items` with at most `limit` at once; results in input order. Never rejects early. */
+/**
+ * Runs `fn` over `items` with at most `limit` at once; results in input order. Never rejects early.
+ * `launchGapMs` spaces the starts: one starts no sooner than that after the one before, so a pool
+ * that opens (or frees several slots at once) does not start `limit` processes in the same instant.
+ */
 export async function runBounded<T, R>(
   items: T[],
   limit: number,
   fn: (item: T, i: number) => Promise<R>,
+  opts: { launchGapMs?: number } = {},
 ): Promise<R[]> {
   const results = new Array<R>(items.length)
+  const gap = opts.launchGapMs ?? 0
   let next = 0
+  let nextLaunch = 0
+  const spaced = async () => {
+    const now = performance.now()
+    const at = Math.max(now, nextLaunch)
+    nextLaunch = at + gap
+    if (at > now) await new Promise((resolve) => setTimeout(resolve, at - now))
+  }
   const worker = async () => {
     while (next < items.length) {
       const i = next++
+      if (gap > 0) await spaced()
       results[i] = await fn(items[i]!, i)
     }
   }
