@@ -3,7 +3,19 @@
 // StackQL runs. Whatever StackQL would read differently, or that we cannot be sure of, is
 // refused with VALIDATION instead of guessed. The rules are listed in ARCHITECTURE.md,
 // "The statement tokenizer".
-import { AppError } from '../errors.js'
+import {
+  describeChar,
+  isBlank,
+  isDigit,
+  isHex,
+  isLetter,
+  lineEnd,
+  OPERATORS,
+  refuse,
+  SINGLE,
+} from './token-chars.js'
+
+export { describePosition } from './token-chars.js'
 
 export type TokenKind = 'word' | 'quoted_ident' | 'string' | 'number' | 'punct' | 'comment' | 'space'
 
@@ -13,65 +25,6 @@ export interface Token {
   text: string
   start: number
   end: number
-}
-
-// token.go isLetter: ASCII letters, '_' and '$'; identifiers continue with digits and '@'.
-const isLetter = (c: string | undefined) => c !== undefined && /^[A-Za-z_$]$/.test(c)
-const isDigit = (c: string | undefined) => c !== undefined && c >= '0' && c <= '9'
-const isHex = (c: string | undefined) => c !== undefined && /^[0-9A-Fa-f]$/.test(c)
-// token.go skipBlank: exactly these four are whitespace.
-const isBlank = (c: string | undefined) => c === ' ' || c === '\t' || c === '\n' || c === '\r'
-// Operators token.go returns as one token (longest first); single characters of its switch after.
-const OPERATORS = ['<=>', '->>', '&&', '||', '->', '<>', '<<', '<=', '>>', '>=', '!=']
-const SINGLE = new Set([
-  '=',
-  ',',
-  '(',
-  ')',
-  '+',
-  '*',
-  '%',
-  '^',
-  '~',
-  '&',
-  '|',
-  '?',
-  '.',
-  '<',
-  '>',
-  '!',
-  '-',
-  '/',
-  ';',
-])
-
-/** "line 2, column 5" for an offset (1-based, counting JavaScript characters). */
-export function describePosition(text: string, offset: number): string {
-  const before = text.slice(0, offset)
-  const line = before.split('\n').length
-  const column = offset - (before.lastIndexOf('\n') + 1) + 1
-  return `line ${line}, column ${column}`
-}
-
-function refuse(text: string, offset: number, what: string, advice: string): never {
-  const near = text.slice(offset, offset + 40).replace(/\s+/g, ' ')
-  throw new AppError(
-    'VALIDATION',
-    `The query was refused: ${what} at ${describePosition(text, offset)} (near "${near}"). ${advice}`,
-    { details: { offset } },
-  )
-}
-
-function describeChar(c: string): string {
-  const code = c.codePointAt(0) ?? 0
-  const hex = `U+${code.toString(16).toUpperCase().padStart(4, '0')}`
-  return code < 0x20 || code === 0x7f ? `the control character ${hex}` : `the character "${c}" (${hex})`
-}
-
-/** Scans to the end of a line comment (the newline is not part of it, as a 'space' token follows). */
-function lineEnd(text: string, from: number): number {
-  const nl = text.indexOf('\n', from)
-  return nl === -1 ? text.length : nl
 }
 
 /**
