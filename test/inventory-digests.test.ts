@@ -412,3 +412,53 @@ t.test(
     t.same(last.changes, { added: 0, removed: 1, modified: 0, baseline: false })
   },
 )
+
+t.test(
+  'an empty scoped write (a for_each finish retiring profiles) keeps the other slices: their digest set, the key index, narrowing',
+  async (t) => {
+    const { sql } = await testDb(t)
+    const tagged = (profile: string | null, n: number): Row[] =>
+      fleet(n).map((r) => ({ ...r, id: `${profile ?? 'none'}-${r.id}`, _profile: profile }))
+    await write(sql, [...tagged('prod', 60), ...tagged('dev', 60), ...tagged(null, 10)], 1)
+    const index = await keyIndexColumns(sql, S, 'fleet')
+    t.ok(index, 'the key index is there')
+    const retire = (runId: number, values: string[], orNull: boolean) =>
+      writeInventory(
+        sql,
+        target,
+        { columns: ['_profile', 'id'], rows: [] },
+        {
+          keys,
+          record: { runId, scheduleId: null },
+          scope: { column: '_profile', values, orNull },
+        },
+      )
+    const r = await retire(2, ['dev'], true)
+    t.same(r.changes, { added: 0, removed: 70, modified: 0, baseline: false })
+    const slices = await sql<{ slice: string; n: string }[]>`
+      select slice, count(*)::text as n from stackql_app.inventory_digests where digest is not null
+      group by slice order by slice`
+    t.same(
+      slices.map((c) => [c.slice, Number(c.n)]),
+      [['prod', 60]],
+      "the retired slices' entries went, the other slice's stayed",
+    )
+    const [set] = await sql<{ row_count: string }[]>`
+      select row_count::text from stackql_app.inventory_digest_sets where target_table = 'fleet'`
+    t.equal(Number(set?.row_count), 60, 'the set counts the rows left')
+    t.same(await keyIndexColumns(sql, S, 'fleet'), index, 'the key index stayed')
+    // A hand edit the digests cannot see: it stays only if the next run is narrowed by them.
+    await sql`update ${sql(S)}.fleet set size = 'tampered' where id = 'prod-r-5'`
+    const prod = tagged('prod', 60)
+    prod[0] = { ...prod[0]!, size: 'large' }
+    const w = await write(sql, prod, 3, { scope: { column: '_profile', values: ['prod'] } })
+    t.same(w.changes, { added: 0, removed: 0, modified: 1, baseline: false })
+    const [edited] = await sql<{ size: string }[]>`select size from ${sql(S)}.fleet where id = 'prod-r-5'`
+    t.equal(edited?.size, 'tampered', "the slice's next run was narrowed by the kept digests")
+
+    // A set that no longer matches the table (a row deleted behind the writer) is dropped instead.
+    await sql`delete from ${sql(S)}.fleet where id = 'prod-r-7'`
+    await retire(4, ['staging'], false)
+    t.equal(await digestCount(sql), 0, 'a set out of date is dropped by the retiring write')
+  },
+)

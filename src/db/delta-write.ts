@@ -55,8 +55,9 @@ export interface RowsStep {
   record?: { runId: number; scheduleId: number | null }
   batchRows: number
   signal?: AbortSignal
-  /** The digest set's state (keyed writes to an existing table). */
+  /** The digest set's state (keyed writes to an existing table), and the keys it was read for. */
   digest?: DigestState
+  setKeys?: string[]
   /** Set when the digests narrowed the run and no column was widened: stage only these rows. */
   narrowing?: Narrowing
 }
@@ -102,11 +103,23 @@ export async function writeRows(tx: Sql, step: RowsStep): Promise<ChangeCounts &
     where,
   }
   await createStage(tx, schema, table)
-  await ensureKeyIndex(tx, schema, table, indexedKeyColumn(keyColumns, step.profileColumn))
+  const d = step.digest
+  // An empty scoped write of a keyed table (a for_each finish retiring profiles) names no key
+  // columns, but the other slices keep their digest set and the key index.
+  const retiring = step.rowCount === 0 && step.scope && d?.current && step.setKeys?.length
+  if (!retiring) await ensureKeyIndex(tx, schema, table, indexedKeyColumn(keyColumns, step.profileColumn))
   if (keyColumns.length === 0) {
-    await digests.dropDigests(tx, schema, table)
     await copyInto(tx, stage, step, enc.lines())
-    return { ...(await applyDelta(tx, { ...plan, narrowed: false })), baseline: false }
+    const counts = await applyDelta(tx, { ...plan, narrowed: false })
+    if (retiring && step.scope && d && step.setKeys) {
+      await digests.retireSlices(tx, schema, table, {
+        ...d,
+        keyColumns: step.setKeys,
+        slices: [...step.scope.values, ...(step.scope.orNull ? [''] : [])],
+        rowCount: d.tableRows! - counts.removed,
+      })
+    } else await digests.dropDigests(tx, schema, table)
+    return { ...counts, baseline: false }
   }
   const seed = step.digest?.seed ?? digests.newSeed()
   const n = step.narrowing
@@ -114,8 +127,8 @@ export async function writeRows(tx: Sql, step: RowsStep): Promise<ChangeCounts &
     if (n.changedCount === 0 && n.gone.length === 0) {
       return { added: 0, removed: 0, modified: 0, baseline: false }
     }
-    const d = step.digest!
-    const version = d.writeVersion + 1
+    const set = d!
+    const version = set.writeVersion + 1
     const entries: DigestEntry[] = []
     await copyInto(tx, stage, step, enc.lines({ data: n.changed, seed, entries }))
     await createGone(tx, schema, table, keyColumns)
@@ -125,8 +138,8 @@ export async function writeRows(tx: Sql, step: RowsStep): Promise<ChangeCounts &
     await digests.applyDigestDelta(tx, schema, table, entries, version)
     const rowCount = n.tableRows + counts.added - counts.removed
     // The entries written since the packs were built; past a quarter of the table, rebuild them.
-    let overlay = d.overlay + n.gone.length + entries.length
-    let packedVersion = d.packedVersion!
+    let overlay = set.overlay + n.gone.length + entries.length
+    let packedVersion = set.packedVersion!
     if (overlay > OVERLAY_MAX_SHARE * Math.max(rowCount, 1)) {
       await rebuildPacks(tx, schema, table)
       overlay = 0

@@ -9,6 +9,7 @@ import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import type { Sql } from './connect.js'
 import { escapeCopy } from './copy-encoding.js'
+import { rebuildPacks } from './digest-packs.js'
 
 export interface DigestSet {
   /** 64-bit seed (text) of this table's digests. */
@@ -184,6 +185,32 @@ export async function saveDigestSet(
       row_count = excluded.row_count, write_version = excluded.write_version,
       packed_version = excluded.packed_version, overlay = excluded.overlay,
       verified_at = case when ${set.verified} then excluded.verified_at else stackql_app.inventory_digest_sets.verified_at end`
+}
+
+/**
+ * After an empty scoped write (a for_each finish retiring profiles): the entries of its slices ('' =
+ * rows without one) go with their rows; the other slices' entries still describe theirs, so the set
+ * stays current (not verified) at the next write version, its packs rebuilt.
+ */
+export async function retireSlices(
+  tx: Sql,
+  schema: string,
+  table: string,
+  set: { seed: string; keyColumns: string[]; writeVersion: number; slices: string[]; rowCount: number },
+): Promise<void> {
+  await tx`delete from stackql_app.inventory_digests
+    where target_schema = ${schema} and target_table = ${table} ${scopeFilter(tx, set.slices)}`
+  await rebuildPacks(tx, schema, table)
+  const version = set.writeVersion + 1
+  await saveDigestSet(tx, schema, table, {
+    seed: set.seed,
+    keyColumns: set.keyColumns,
+    verified: false,
+    rowCount: set.rowCount,
+    writeVersion: version,
+    packedVersion: version,
+    overlay: 0,
+  })
 }
 
 /** The table has no (usable) digest set any more: the next keyed write compares every row. */
