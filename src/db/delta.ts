@@ -136,9 +136,12 @@ async function buildDiff(tx: Sql, plan: DeltaPlan): Promise<void> {
       ', ',
     )
     // jsonb equality ignores key order inside values, so a reordered object is not a modification.
+    // `offset 0` keeps each side a subquery of its own: a row's document is computed once, where
+    // flattened into the join it was computed again for the output (100% churn, 200k rows: the
+    // comparison 5.6 -> 3.8 s).
     await tx`create temp table ${tx(DIFF_TABLE)} on commit drop as
-      with o as (select t.ctid as c, to_jsonb(t) as doc, ${side('t')} from ${target} t ${where}),
-           n as (select s.ctid as c, to_jsonb(s) as doc, ${side('s')} from ${stage} s)
+      with o as (select t.ctid as c, to_jsonb(t) as doc, ${side('t')} from ${target} t ${where} offset 0),
+           n as (select s.ctid as c, to_jsonb(s) as doc, ${side('s')} from ${stage} s offset 0)
       select case when o.c is null then 'added' when n.c is null then 'removed' else 'modified' end as kind,
              o.c as oc, n.c as nc, jsonb_build_object(${keyDoc}) as k, o.doc as before, n.doc as after
       from o full join n on ${on}
