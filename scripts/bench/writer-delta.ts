@@ -13,7 +13,7 @@ import type { Row } from '../../src/models.js'
 import { freshBenchDatabase, median } from './lib/support.js'
 
 const ROWS = process.argv.includes('--small') ? 20_000 : 200_000
-const REPEAT = 3
+const REPEAT = 5
 
 function row(i: number, seed: number): Row {
   return {
