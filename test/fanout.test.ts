@@ -2,7 +2,8 @@
 // rows tagged `_profile`, PARTIAL when some slices fail (their previous rows kept), FAILED when all do.
 import t from 'tap'
 import type { DbService } from '../src/db/db-service.js'
-import { parseSliceSpecs, runBounded } from '../src/fanout/slices.js'
+import { executeSlices } from '../src/fanout/fanout-run.js'
+import { launchSpacer, parseSliceSpecs, runBounded } from '../src/fanout/slices.js'
 import { clusterEnvName } from '../src/profiles/cluster-env.js'
 import { CredentialResolver } from '../src/services/credentials.js'
 import { runInventory } from '../src/services/inventory-run.js'
@@ -250,25 +251,22 @@ t.test('one slice hanging past the timeout fails alone: PARTIAL, the other slice
 })
 
 t.test(
-  'the slice pool spaces its launches: never two starts closer than the gap, never more than the bound',
+  'slice launches are spaced: never two starts closer than the gap, never more than the bound at once',
   async (t) => {
     const pool = async (launchGapMs: number) => {
       const t0 = performance.now()
       const starts: number[] = []
+      const spaced = launchSpacer(launchGapMs)
       let inFlight = 0
       let most = 0
-      const results = await runBounded(
-        [0, 1, 2, 3, 4, 5, 6],
-        3,
-        async (item, i) => {
-          starts[i] = performance.now() - t0
-          most = Math.max(most, ++inFlight)
-          await new Promise((r) => setTimeout(r, item === 3 ? 10 : 150))
-          inFlight--
-          return item * 10
-        },
-        { launchGapMs },
-      )
+      const results = await runBounded([0, 1, 2, 3, 4, 5, 6], 3, async (item, i) => {
+        await spaced()
+        starts[i] = performance.now() - t0
+        most = Math.max(most, ++inFlight)
+        await new Promise((r) => setTimeout(r, item === 3 ? 10 : 150))
+        inFlight--
+        return item * 10
+      })
       const ordered = [...starts].sort((a, b) => a - b)
       const gaps = ordered.slice(1).map((s, i) => s - ordered[i]!)
       return { results, most, gaps, starts }
@@ -281,5 +279,36 @@ t.test(
     const unspaced = await pool(0)
     t.equal(unspaced.most, 3)
     t.ok(unspaced.starts[2]! - unspaced.starts[0]! < 20, 'without a gap the first three start together')
+  },
+)
+
+t.test(
+  'a cancelled fan-out does not wait out the launch spacing of the slices it never starts',
+  async (t) => {
+    const slices = Array.from({ length: 40 }, (_, i) => ({ provider: 'aws', profile: `p${i}` }))
+    const controller = new AbortController()
+    let executed = 0
+    const queries = {
+      async execute() {
+        executed++
+        controller.abort()
+        return { columns: ['a'], rows: [{ a: 1 }], complete: true }
+      },
+    }
+    const started = performance.now()
+    const results = await executeSlices(queries, 'SELECT 1', slices, {
+      concurrency: 2,
+      signal: controller.signal,
+      launchGapMs: 100,
+    })
+    const ms = performance.now() - started
+    t.equal(results.length, 40)
+    t.ok(executed <= 2, `at most the slices already launched ran (${executed})`)
+    t.equal(
+      results.filter((r) => r.status === 'FAILED').length,
+      40 - executed,
+      'the others failed as cancelled',
+    )
+    t.ok(ms < 1_000, `the rest failed at once, not 40 x 100 ms later (${Math.round(ms)} ms)`)
   },
 )

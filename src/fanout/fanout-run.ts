@@ -5,7 +5,7 @@ import { availableParallelism } from 'node:os'
 import { isAppError } from '../errors.js'
 import type { Row, RowSource } from '../models.js'
 import { removeSpool, SpooledRows, spoolPath } from '../stackql/spool.js'
-import { runBounded, type Slice, sliceLabel } from './slices.js'
+import { launchSpacer, runBounded, type Slice, sliceLabel } from './slices.js'
 
 export interface SliceExecutor {
   execute(
@@ -72,54 +72,53 @@ export async function executeSlices(
     signal?: AbortSignal
     timeoutMs?: number
     spool?: boolean
+    /** Defaults to SLICE_LAUNCH_GAP_MS (the benchmark compares with 0). */
     launchGapMs?: number
   },
 ): Promise<SliceResult[]> {
-  const launchGapMs = opts.launchGapMs ?? SLICE_LAUNCH_GAP_MS
-  return runBounded(
-    slices,
-    opts.concurrency,
-    async (slice): Promise<SliceResult> => {
-      const started = performance.now()
-      const elapsed = () => Math.round(performance.now() - started)
-      // Scheduled runs spool each slice's output to a file (removeSliceSpools after the write), so a
-      // run's memory does not grow with slices x rows.
-      const spoolFile = opts.spool ? spoolPath() : undefined
-      const failed = async (error: string): Promise<SliceResult> => {
-        if (spoolFile) await removeSpool(spoolFile)
-        return {
-          slice,
-          status: 'FAILED',
-          columns: [],
-          rows: [],
-          elapsedMs: elapsed(),
-          error: `${sliceLabel(slice)}: ${error}`,
-        }
+  const spaced = launchSpacer(opts.launchGapMs ?? SLICE_LAUNCH_GAP_MS)
+  const run = async (slice: Slice): Promise<SliceResult> => {
+    const started = performance.now()
+    const elapsed = () => Math.round(performance.now() - started)
+    // Scheduled runs spool each slice's output to a file (removeSliceSpools after the write), so a
+    // run's memory does not grow with slices x rows.
+    const spoolFile = opts.spool ? spoolPath() : undefined
+    const failed = async (error: string): Promise<SliceResult> => {
+      if (spoolFile) await removeSpool(spoolFile)
+      return {
+        slice,
+        status: 'FAILED',
+        columns: [],
+        rows: [],
+        elapsedMs: elapsed(),
+        error: `${sliceLabel(slice)}: ${error}`,
       }
-      if (opts.signal?.aborted) return failed(why(undefined, opts.signal))
-      try {
-        const r = await queries.execute(text, undefined, {
-          signal: opts.signal,
-          timeoutMs: opts.timeoutMs,
-          profiles: { [slice.provider]: slice.profile },
-          ...(spoolFile ? { spoolFile } : {}),
-        })
-        if (!r.complete) return failed(line(r.incomplete ?? 'StackQL reported an error with the rows'))
-        return {
-          slice,
-          status: 'SUCCESS',
-          columns: r.columns,
-          rows: r.rows,
-          ...(r.spooled ? { spooled: r.spooled } : {}),
-          elapsedMs: elapsed(),
-          ...(r.message ? { message: r.message } : {}),
-        }
-      } catch (e) {
-        return failed(why(e, opts.signal))
+    }
+    if (opts.signal?.aborted) return failed(why(undefined, opts.signal))
+    await spaced()
+    if (opts.signal?.aborted) return failed(why(undefined, opts.signal))
+    try {
+      const r = await queries.execute(text, undefined, {
+        signal: opts.signal,
+        timeoutMs: opts.timeoutMs,
+        profiles: { [slice.provider]: slice.profile },
+        ...(spoolFile ? { spoolFile } : {}),
+      })
+      if (!r.complete) return failed(line(r.incomplete ?? 'StackQL reported an error with the rows'))
+      return {
+        slice,
+        status: 'SUCCESS',
+        columns: r.columns,
+        rows: r.rows,
+        ...(r.spooled ? { spooled: r.spooled } : {}),
+        elapsedMs: elapsed(),
+        ...(r.message ? { message: r.message } : {}),
       }
-    },
-    { launchGapMs },
-  )
+    } catch (e) {
+      return failed(why(e, opts.signal))
+    }
+  }
+  return runBounded(slices, opts.concurrency, run)
 }
 
 /** Rows of a slice's result, in memory or spooled. */

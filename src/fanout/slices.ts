@@ -65,34 +65,35 @@ export function spansProfiles(slices: Slice[]): boolean {
 
 export const sliceLabel = (s: Slice): string => `${s.provider}/${s.profile}`
 
-/**
- * Runs `fn` over `items` with at most `limit` at once; results in input order. Never rejects early.
- * `launchGapMs` spaces the starts: one starts no sooner than that after the one before, so a pool
- * that opens (or frees several slots at once) does not start `limit` processes in the same instant.
- */
+/** Runs `fn` over `items` with at most `limit` at once; results in input order. Never rejects early. */
 export async function runBounded<T, R>(
   items: T[],
   limit: number,
   fn: (item: T, i: number) => Promise<R>,
-  opts: { launchGapMs?: number } = {},
 ): Promise<R[]> {
   const results = new Array<R>(items.length)
-  const gap = opts.launchGapMs ?? 0
   let next = 0
-  let nextLaunch = 0
-  const spaced = async () => {
-    const now = performance.now()
-    const at = Math.max(now, nextLaunch)
-    nextLaunch = at + gap
-    if (at > now) await new Promise((resolve) => setTimeout(resolve, at - now))
-  }
   const worker = async () => {
     while (next < items.length) {
       const i = next++
-      if (gap > 0) await spaced()
       results[i] = await fn(items[i]!, i)
     }
   }
   await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker))
   return results
+}
+
+/**
+ * Spaces launches: each call resolves no sooner than `gapMs` after the one before did, so a pool
+ * that opens (or frees several slots at once) does not start its processes in the same instant.
+ */
+export function launchSpacer(gapMs: number): () => Promise<void> {
+  let next = 0
+  return async () => {
+    if (gapMs <= 0) return
+    const now = performance.now()
+    const at = Math.max(now, next)
+    next = at + gapMs
+    if (at > now) await new Promise((resolve) => setTimeout(resolve, at - now))
+  }
 }
