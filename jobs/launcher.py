@@ -28,9 +28,9 @@ def runner_path():
     return os.path.join(os.path.dirname(here), "dist", "run-query.mjs")
 
 
-# Small young-generation semi-spaces keep the streaming runner's peak memory near its live heap
-# (src/paths.ts RUNNER_NODE_FLAGS says why); keep the two lists the same.
-NODE_FLAGS = ["--max-semi-space-size=4"]
+# Small young-generation semi-spaces and a 1 GB old generation keep the streaming runner's peak
+# memory near its live heap (src/paths.ts RUNNER_NODE_FLAGS says why); keep the two lists the same.
+NODE_FLAGS = ["--max-semi-space-size=4", "--max-old-space-size=1024"]
 
 
 def fail(message):

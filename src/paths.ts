@@ -17,12 +17,16 @@ export const projectRoot = findRoot(dirname(fileURLToPath(import.meta.url)))
 
 /**
  * Node flags every start of the job runner uses (here, `npm run job`, jobs/launcher.py). The runner
- * streams rows through in batches, so its live heap stays small; V8's default young generation
- * (16 MB semi-spaces) let a fast stream of short-lived rows push the peak RSS ~60 MB above that at
- * 1M rows. 4 MB semi-spaces keep the peak near the live set (bench writer-memory: 297 -> 231 MB)
- * for ~10% more write time.
+ * streams rows through in batches, so its live heap stays small (a 1M-row run completes with the
+ * old generation capped at 160 MB; the digest table and spooled slices live outside it). Two V8
+ * defaults let garbage push the peak RSS well above that: 16 MB semi-spaces under a fast stream of
+ * short-lived rows (~60 MB more at 1M rows; 4 MB costs ~10% write time), and an old generation
+ * sized from the machine's memory (4 GB on a 24 GB machine), which V8 lets fill to ~230 MB before
+ * it collects in earnest. With a 1 GB old generation (20,000 retained changed rows of 300 short
+ * columns are ~200 MB as objects, an estimate) the peak at 1M rows is ~155 MB instead of ~230 MB,
+ * at the same speed (bench writer-memory).
  */
-export const RUNNER_NODE_FLAGS = ['--max-semi-space-size=4']
+export const RUNNER_NODE_FLAGS = ['--max-semi-space-size=4', '--max-old-space-size=1024']
 
 /**
  * argv that starts the job runner from here: the bundled dist/run-query.mjs when this code runs
