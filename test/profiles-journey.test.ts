@@ -167,6 +167,11 @@ t.test(
       ],
       'staging’s previous row is still there',
     )
+    t.match(
+      await row.locator('.run-changes').textContent(),
+      /Last run: \+0 −0 ~0/,
+      'the row shows the partial run’s changes (prod’s row did not change), not the first run’s baseline',
+    )
     await screenshot('profiles-journey-04-partial')
 
     // 6. The Edit dialog shows the profiles the schedule runs across, like the New dialog.

@@ -134,8 +134,11 @@ function runLabel(run: Run, ctx: RowContext): string {
   return `${when} · ${run.status}${rows}${changes ? ` · ${changes}` : ''}${why}`
 }
 
+/** A run that wrote its rows: all of them, or (Partial) those of the profiles that succeeded. */
+const wroteRows = (r: Run) => r.status === 'SUCCESS' || r.status === 'PARTIAL'
+
 function whatChangedRun(runs: Run[]): number | null {
-  const ok = runs.find((r) => r.status === 'SUCCESS')
+  const ok = runs.find(wroteRows)
   if (!ok || ok.changes_baseline) return null
   const n = (ok.added_count ?? 0) + (ok.removed_count ?? 0) + (ok.modified_count ?? 0)
   return n > 0 ? ok.id : null
@@ -225,7 +228,7 @@ export function scheduleRow(
     historySvg: historyChart(runs, s.query_name, ctx),
     runCount: runs.length,
     lastChanges: (() => {
-      const ok = runs.find((r) => r.status === 'SUCCESS')
+      const ok = runs.find(wroteRows)
       return ok ? changeCountsText(ok) : null
     })(),
     whatChangedRunId: whatChangedRun(runs),
