@@ -22,9 +22,9 @@ export const projectRoot = findRoot(dirname(fileURLToPath(import.meta.url)))
  * defaults let garbage push the peak RSS well above that: 16 MB semi-spaces under a fast stream of
  * short-lived rows (~60 MB more at 1M rows; 4 MB costs ~10% write time), and an old generation
  * sized from the machine's memory (4 GB on a 24 GB machine), which V8 lets fill to ~230 MB before
- * it collects in earnest. With a 1 GB old generation (20,000 retained changed rows of 300 short
- * columns are ~200 MB as objects, an estimate) the peak at 1M rows is ~155 MB instead of ~230 MB,
- * at the same speed (bench writer-memory).
+ * it collects in earnest. With a 1 GB old generation (the changed rows a narrowed write keeps are
+ * bounded by count and by characters, src/db/digest-compare.ts) the peak at 1M rows is ~155 MB
+ * instead of ~230 MB, at the same speed (bench writer-memory).
  */
 export const RUNNER_NODE_FLAGS = ['--max-semi-space-size=4', '--max-old-space-size=1024']
 

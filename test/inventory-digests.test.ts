@@ -2,6 +2,7 @@
 // and every way the set can be out of date falls back to comparing every row.
 import t from 'tap'
 import type { Sql } from '../src/db/connect.js'
+import { approxChars, RETAIN_CHARS } from '../src/db/digest-compare.js'
 import { writeInventory } from '../src/db/inventory-writer.js'
 import { keyIndexColumns } from '../src/db/key-index.js'
 import { applySchema } from '../src/db/migrate.js'
@@ -228,6 +229,45 @@ t.test(
       select zone, cores from ${sql(S)}.fleet where id = 'r-5'`
     t.same(row, { zone: 'a', cores: '1' })
     t.equal(await digestCount(sql), 100)
+  },
+)
+
+t.test(
+  'a streamed run whose changed rows are wide is read again for them instead of holding them all',
+  async (t) => {
+    const { sql } = await testDb(t)
+    const n = 200
+    await write(sql, fleet(n), 1)
+    // 40 changed rows of ~500k characters each: past the kept rows' character budget (16M).
+    const wide = 'w'.repeat(500_000)
+    t.ok(approxChars({ id: 'r-1', size: wide, tags: { env: 'dev' } }) > 500_000)
+    t.ok(40 * 500_000 > RETAIN_CHARS)
+    const changed = (i: number) => i % 5 === 0
+    const run = async (runId: number, size: (i: number) => string) => {
+      let passes = 0
+      const source = {
+        async *batches() {
+          passes++
+          yield fleet(n).map((r, i) => (changed(i) ? { ...r, size: size(i) } : r))
+        },
+      }
+      const w = await writeInventory(
+        sql,
+        target,
+        { columns: ['id', 'size', 'tags'], rows: source },
+        { keys, record: { runId, scheduleId: null } },
+      )
+      return { changes: w.changes, passes }
+    }
+    const big = await run(2, (i) => `${wide}${i}`)
+    t.same(big.changes, { added: 0, removed: 0, modified: 40, baseline: false })
+    t.equal(big.passes, 3, 'compared, then read again for the changed rows: surveyed and staged')
+    const [r] = await sql<{ n: string }[]>`
+      select count(*)::text as n from ${sql(S)}.fleet where length(size) > 500000`
+    t.equal(Number(r?.n), 40, 'the wide values were written')
+    const small = await run(3, (i) => `medium-${i}`)
+    t.same(small.changes, { added: 0, removed: 0, modified: 40, baseline: false })
+    t.equal(small.passes, 1, 'small changed rows are kept from the comparison pass: the source is read once')
   },
 )
 

@@ -17,8 +17,26 @@ import { type InventoryData, isRowSource, passOver } from './row-source.js'
 
 /** Share of the run's rows above which staging everything is cheaper than narrowing by digest. */
 const NARROW_MAX_SHARE = 0.25
-/** Rows of a streamed source kept in memory for the narrowed write; beyond, the source is read again. */
+/**
+ * Changed rows of a streamed source kept in memory for the narrowed write — at most this many, and
+ * at most about this many characters of field names and values (wide rows: 20,000 rows of 300
+ * columns would be hundreds of MB); beyond either, the source is read again for them.
+ */
 const RETAIN_ROWS = 20_000
+export const RETAIN_CHARS = 16 * 2 ** 20
+
+/** About how much text a row holds: names and values (nested values as their JSON), 8 per scalar. */
+export function approxChars(row: Row): number {
+  let n = 0
+  for (const k in row) {
+    const v = row[k]
+    n += k.length
+    if (typeof v === 'string') n += v.length
+    else if (v !== null && typeof v === 'object') n += JSON.stringify(v)?.length ?? 8
+    else n += 8
+  }
+  return n
+}
 
 /** What the stored digest set says about this table, for the keys of this run. */
 export interface DigestState {
@@ -104,7 +122,10 @@ export async function narrowByDigests(
   const sliceOf = scope ? scope.column : '_profile'
   const added = new KeyHashList()
   const ordinals: number[] = []
-  const retained: Row[] = []
+  // An array source is indexed by position instead (changedRows): nothing to keep.
+  const streamed = isRowSource(data.rows)
+  let retained: Row[] = []
+  let retainedChars = 0
   let rowCount = 0
   let nullKeys = 0
   for await (const batch of passOver(data)) {
@@ -128,7 +149,12 @@ export async function narrowByDigests(
       for (const k in row) if (!names.has(k)) names.set(k, sourceNames.push(k) - 1)
       ordinals.push(ordinal)
       if (ordinals.length > NARROW_MAX_SHARE * Math.max(stored.size, 1) + 1) return null
-      if (retained.length < RETAIN_ROWS) retained.push(row)
+      if (streamed && retained.length < RETAIN_ROWS && retainedChars <= RETAIN_CHARS) {
+        retainedChars += approxChars(row)
+        // Past the budget none are kept (the source is read again): free the ones held so far.
+        if (retainedChars > RETAIN_CHARS) retained = []
+        else retained.push(row)
+      }
     }
   }
   if (keys.some((k) => !names.has(k))) return null
