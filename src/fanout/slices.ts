@@ -84,16 +84,21 @@ export async function runBounded<T, R>(
 }
 
 /**
- * Spaces launches: each call resolves no sooner than `gapMs` after the one before did, so a pool
- * that opens (or frees several slots at once) does not start its processes in the same instant.
+ * Spaces launches: a call resolves no sooner than `gapMs` after the previous call resolved, so a
+ * pool that opens (or frees several slots at once) does not start its processes in the same instant.
+ * Measured from the actual launches: a timer that fired late never lets the next one follow closer.
+ * Resolves with the launch time (performance.now()).
  */
-export function launchSpacer(gapMs: number): () => Promise<void> {
-  let next = 0
+export function launchSpacer(gapMs: number): () => Promise<number> {
+  let last = Number.NEGATIVE_INFINITY
   return async () => {
-    if (gapMs <= 0) return
-    const now = performance.now()
-    const at = Math.max(now, next)
-    next = at + gapMs
-    if (at > now) await new Promise((resolve) => setTimeout(resolve, at - now))
+    if (gapMs <= 0) return performance.now()
+    for (;;) {
+      const wait = last + gapMs - performance.now()
+      if (wait <= 0) break
+      await new Promise((resolve) => setTimeout(resolve, Math.ceil(wait)))
+    }
+    last = performance.now()
+    return last
   }
 }
