@@ -55,9 +55,8 @@ export interface RowsStep {
   record?: { runId: number; scheduleId: number | null }
   batchRows: number
   signal?: AbortSignal
-  /** The digest set's state (keyed writes to an existing table), and the keys it was read for. */
+  /** The digest set's state (keyed writes to an existing table). */
   digest?: DigestState
-  setKeys?: string[]
   /** Set when the digests narrowed the run and no column was widened: stage only these rows. */
   narrowing?: Narrowing
 }
@@ -106,17 +105,20 @@ export async function writeRows(tx: Sql, step: RowsStep): Promise<ChangeCounts &
   const d = step.digest
   // An empty scoped write of a keyed table (a for_each finish retiring profiles) names no key
   // columns, but the other slices keep their digest set and the key index.
-  const retiring = step.rowCount === 0 && step.scope && d?.current && step.setKeys?.length
+  const retiring =
+    step.rowCount === 0 && step.scope && d?.current
+      ? { set: d, slices: [...step.scope.values, ...(step.scope.orNull ? [''] : [])] }
+      : null
   if (!retiring) await ensureKeyIndex(tx, schema, table, indexedKeyColumn(keyColumns, step.profileColumn))
   if (keyColumns.length === 0) {
     await copyInto(tx, stage, step, enc.lines())
     const counts = await applyDelta(tx, { ...plan, narrowed: false })
-    if (retiring && step.scope && d && step.setKeys) {
+    if (retiring) {
+      const { set, slices } = retiring
       await digests.retireSlices(tx, schema, table, {
-        ...d,
-        keyColumns: step.setKeys,
-        slices: [...step.scope.values, ...(step.scope.orNull ? [''] : [])],
-        rowCount: d.tableRows! - counts.removed,
+        ...set,
+        slices,
+        rowCount: set.tableRows! - counts.removed,
       })
     } else await digests.dropDigests(tx, schema, table)
     return { ...counts, baseline: false }
@@ -127,8 +129,7 @@ export async function writeRows(tx: Sql, step: RowsStep): Promise<ChangeCounts &
     if (n.changedCount === 0 && n.gone.length === 0) {
       return { added: 0, removed: 0, modified: 0, baseline: false }
     }
-    const set = d!
-    const version = set.writeVersion + 1
+    const version = d!.writeVersion + 1
     const entries: DigestEntry[] = []
     await copyInto(tx, stage, step, enc.lines({ data: n.changed, seed, entries }))
     await createGone(tx, schema, table, keyColumns)
@@ -138,8 +139,8 @@ export async function writeRows(tx: Sql, step: RowsStep): Promise<ChangeCounts &
     await digests.applyDigestDelta(tx, schema, table, entries, version)
     const rowCount = n.tableRows + counts.added - counts.removed
     // The entries written since the packs were built; past a quarter of the table, rebuild them.
-    let overlay = set.overlay + n.gone.length + entries.length
-    let packedVersion = set.packedVersion!
+    let overlay = d!.overlay + n.gone.length + entries.length
+    let packedVersion = d!.packedVersion!
     if (overlay > OVERLAY_MAX_SHARE * Math.max(rowCount, 1)) {
       await rebuildPacks(tx, schema, table)
       overlay = 0

@@ -42,6 +42,8 @@ export function approxChars(row: Row): number {
 export interface DigestState {
   /** The seed the run's digests use: the stored one when the keys are the same, else a new one. */
   seed: string
+  /** The key columns the state was read for (the run's). */
+  keyColumns: string[]
   /** The stored set is about these keys, packed, fresh enough, and the table's row count is the stored one. */
   current: boolean
   /** The table's row count, when it was read. */
@@ -60,6 +62,7 @@ export async function digestState(
 ): Promise<DigestState> {
   const stored = await digests.readDigestSet(tx, schema, table)
   const versions = {
+    keyColumns: [...keys],
     writeVersion: stored?.writeVersion ?? 0,
     packedVersion: stored?.packedVersion ?? null,
     overlay: stored?.overlay ?? 0,

@@ -75,6 +75,12 @@ function scopeFilter(tx: Sql, slices: string[] | undefined) {
   return slices ? tx`and slice = any(${slices}::text[])` : tx``
 }
 
+/** Removes the table's entries (those of `slices` only, when given). */
+async function deleteEntries(tx: Sql, schema: string, table: string, slices?: string[]): Promise<void> {
+  await tx`delete from stackql_app.inventory_digests
+    where target_schema = ${schema} and target_table = ${table} ${scopeFilter(tx, slices)}`
+}
+
 /**
  * A narrowed delta's gone rows: their entries become tombstones (NULL digest) at `version` (the packs
  * see them as the overlay); returns their stored keys (COPY text of the key columns) — one statement
@@ -150,8 +156,7 @@ export async function storeDigests(
   slices: string[] | undefined,
   hashTwice: boolean,
 ): Promise<void> {
-  await tx`delete from stackql_app.inventory_digests
-    where target_schema = ${schema} and target_table = ${table} ${scopeFilter(tx, slices)}`
+  await deleteEntries(tx, schema, table, slices)
   await tx`insert into stackql_app.inventory_digests (target_schema, target_table, key_hash, slice, row_key, digest, version)
     select ${schema}, ${table}, key_hash, slice, row_key, digest, 0 from ${tx(CHANGED_DIGESTS)} order by key_hash
     ${hashTwice ? tx`on conflict do nothing` : tx``}`
@@ -198,8 +203,7 @@ export async function retireSlices(
   table: string,
   set: { seed: string; keyColumns: string[]; writeVersion: number; slices: string[]; rowCount: number },
 ): Promise<void> {
-  await tx`delete from stackql_app.inventory_digests
-    where target_schema = ${schema} and target_table = ${table} ${scopeFilter(tx, set.slices)}`
+  await deleteEntries(tx, schema, table, set.slices)
   await rebuildPacks(tx, schema, table)
   const version = set.writeVersion + 1
   await saveDigestSet(tx, schema, table, {
@@ -215,7 +219,7 @@ export async function retireSlices(
 
 /** The table has no (usable) digest set any more: the next keyed write compares every row. */
 export async function dropDigests(tx: Sql, schema: string, table: string): Promise<void> {
-  await tx`delete from stackql_app.inventory_digests where target_schema = ${schema} and target_table = ${table}`
+  await deleteEntries(tx, schema, table)
   await tx`delete from stackql_app.inventory_digest_packs where target_schema = ${schema} and target_table = ${table}`
   await tx`delete from stackql_app.inventory_digest_sets where target_schema = ${schema} and target_table = ${table}`
 }

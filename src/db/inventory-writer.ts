@@ -193,7 +193,6 @@ export async function writeInventory(
         batchRows: opts.batchRows ?? 2000,
         signal,
         digest,
-        ...(digestKeys ? { setKeys: digestKeys } : {}),
         // A widened column changes how stored rows read: the write then compares every row.
         narrowing: narrowing && widened.length === 0 ? narrowing : undefined,
       })
