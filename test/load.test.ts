@@ -1,8 +1,9 @@
 // A bounded load test on loopback: the real app listening on 127.0.0.1 (real PostgreSQL, the
 // stand-in stackql), 50 connections cycling over the IDE, Schedules, Inventory and Providers pages
 // for LOAD_SECONDS (default 30), plus one IDE query run per second. Asserts no errors and no
-// non-2xx answers, prints the latency percentiles, and checks that the heap after the run (forced
-// GC, after a warm-up so "before" is steady state) is within 20% of before. No timed assertions.
+// non-2xx answers (a request unanswered for 30 s is an error), prints the latency percentiles, and
+// checks that the heap after the run (forced GC, after a warm-up so "before" is steady state) is
+// within 20% of before. No timed assertions.
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import autocannon from 'autocannon'
@@ -120,6 +121,9 @@ t.test(
         url: base,
         connections: CONNECTIONS,
         duration: seconds,
+        // A request unanswered for 30 s counts as a timeout (autocannon's default, 10 s, is a timed
+        // assertion: on a slow or busy CI machine a queued page waited ~10 s with nothing wrong).
+        timeout: 30,
         headers: { accept: 'text/html' },
         requests: PAGES.map((path) => ({ method: 'GET' as const, path })),
       })

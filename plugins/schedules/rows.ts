@@ -3,7 +3,7 @@
 import { changeCountsText } from '../../src/changes/summary.js'
 import type { Run, RunSlice, ScheduleView } from '../../src/models.js'
 import { type BarPoint, barChart } from '../../src/render/sparkline.js'
-import type { ScheduleDescription } from '../../src/services/schedule-service.js'
+import type { ScheduleDescription } from '../../src/services/schedule-descriptions.js'
 
 /** Runs drawn in the history picture. */
 export const HISTORY_RUNS = 20
@@ -82,9 +82,14 @@ export interface TimeView {
   relative: string
 }
 
-export function formatTime(date: Date, timezone: string): string {
-  const parts = Object.fromEntries(
-    new Intl.DateTimeFormat('en-GB', {
+// One formatter per timezone: building an Intl.DateTimeFormat costs far more than using one
+// (a Schedules page formats every schedule's last and next run and its history's labels).
+const formatters = new Map<string, Intl.DateTimeFormat>()
+
+function formatterFor(timezone: string): Intl.DateTimeFormat {
+  let f = formatters.get(timezone)
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-GB', {
       timeZone: timezone,
       year: 'numeric',
       month: '2-digit',
@@ -94,6 +99,15 @@ export function formatTime(date: Date, timezone: string): string {
       weekday: 'short',
       hourCycle: 'h23',
     })
+    // Timezones come from the configuration: a handful at most.
+    if (formatters.size < 64) formatters.set(timezone, f)
+  }
+  return f
+}
+
+export function formatTime(date: Date, timezone: string): string {
+  const parts = Object.fromEntries(
+    formatterFor(timezone)
       .formatToParts(date)
       .map((p) => [p.type, p.value]),
   )

@@ -140,7 +140,11 @@ export function cronParserExpressionFromQuartz(quartz: string): string {
   return [second, minute, hour, dom === '?' ? '*' : dom, month, cronParserDow(dow)].join(' ')
 }
 
+// Timezones already checked (constructing a formatter to check one is the costly part).
+const knownTimezones = new Set<string>()
+
 export function assertTimezone(timezone: string): void {
+  if (knownTimezones.has(timezone)) return
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: timezone })
   } catch {
@@ -149,6 +153,7 @@ export function assertTimezone(timezone: string): void {
       `The timezone "${timezone}" is not known. Set JOB_TIMEZONE to a timezone id such as "UTC" or "Europe/Berlin".`,
     )
   }
+  if (knownTimezones.size < 64) knownTimezones.add(timezone)
 }
 
 /**

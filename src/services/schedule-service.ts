@@ -1,12 +1,13 @@
 // A schedule is a database row plus (with a workspace) one Databricks job. This service keeps the
 // two together: nothing is left behind when one half fails ("no orphans").
-import { type ParsedSchedule, parseSchedule } from '../databricks/quartz.js'
+import { parseSchedule } from '../databricks/quartz.js'
 import type { SchedulePatch } from '../db/db-service.js'
 import { AppError } from '../errors.js'
 import type { ProviderConfig, Query, Schedule, ScheduleInput, ScheduleView } from '../models.js'
 import { findPlaceholders, maskPlaceholders } from '../profiles/variables.js'
 import { assertReadOnlyQuery } from '../stackql/statements.js'
 import type { JobService } from './job-service.js'
+import { type ScheduleDescription, ScheduleDescriptions } from './schedule-descriptions.js'
 import { parseKeyColumns, parseShrinkGuard, scheduleJobInputs } from './schedule-inputs.js'
 
 /** What the schedule service needs from the DB service (DbService implements it). */
@@ -31,23 +32,19 @@ export interface ScheduleServiceDeps {
   timezone?: string
 }
 
-export interface ScheduleDescription {
-  quartz: string
-  description: string
-  nextRuns: Date[]
-}
-
 export class ScheduleService {
   private readonly db: ScheduleStore
   private readonly jobs?: JobService
   private readonly launchLocalRun?: (schedule: Schedule) => Promise<{ message: string }>
   private readonly timezone: string
+  private readonly descriptions: ScheduleDescriptions
 
   constructor(deps: ScheduleServiceDeps) {
     this.db = deps.db
     this.jobs = deps.jobs
     this.launchLocalRun = deps.launchLocalRun
     this.timezone = deps.timezone ?? 'UTC'
+    this.descriptions = new ScheduleDescriptions(this.timezone)
   }
 
   /** Whether schedules get a Databricks job (false in local development). */
@@ -57,8 +54,7 @@ export class ScheduleService {
 
   /** The human-readable text and the next 5 run times, computed from the Quartz expression. */
   describe(cron: string, from?: Date): ScheduleDescription {
-    const parsed: ParsedSchedule = parseSchedule(cron, this.timezone)
-    return { quartz: parsed.quartz, description: parsed.description, nextRuns: parsed.nextRuns(5, from) }
+    return this.descriptions.describe(cron, from)
   }
 
   /**
