@@ -55,7 +55,8 @@ t.test('the assistant, as a person uses it', { skip }, async (t) => {
       const wait = page.locator('.chat-msg.streaming .chat-wait')
       await wait.waitFor()
       const shownAfter = Date.now() - sent
-      t.ok(shownAfter < 1000, `the rate limit was shown after ${shownAfter} ms`)
+      // At once: long before the 30 s the SDK would have waited (3 s of room for a busy machine).
+      t.ok(shownAfter < 3000, `the rate limit was shown after ${shownAfter} ms`)
       t.match(await wait.textContent(), /rate limited by Anthropic\. Retrying in 30 s/)
       const first = await wait.locator('.countdown').textContent()
       await page.waitForTimeout(1300)

@@ -255,7 +255,8 @@ t.test(
       chunks.push(c)
       if (c.type === 'wait') controller.abort() // the user presses Stop during the countdown
     }
-    t.ok(Date.now() - started < 1000, 'the wait is reported within a second')
+    // Long before the 30 s wait itself (room for a busy machine).
+    t.ok(Date.now() - started < 3000, 'the wait is reported at once')
     const [wait] = of(chunks, 'wait')
     t.match(wait?.message, /rate limited[\s\S]*Retrying in 30 s/)
     t.ok(Math.abs(wait!.retryAt - (started + 30_000)) < 1500, 'retryAt is 30 s ahead')
