@@ -65,6 +65,10 @@ CREATE TABLE IF NOT EXISTS stackql_app.runs (
 );
 CREATE INDEX IF NOT EXISTS runs_schedule_idx ON stackql_app.runs (schedule_id, started_at DESC);
 CREATE INDEX IF NOT EXISTS runs_target_idx ON stackql_app.runs (target_schema, target_table, started_at DESC);
+-- The Inventory page's "last successful run" of every table: one index probe a table, however long
+-- the history (it was a scan of all runs per table).
+CREATE INDEX IF NOT EXISTS runs_target_success_idx ON stackql_app.runs (target_schema, target_table, finished_at DESC)
+  WHERE status = 'SUCCESS';
 
 -- starter: publishing views for catalog consumers (dashboard, Genie). Stable names and columns;
 -- no internal or secret fields (run errors can carry raw provider messages, so they stay out).

@@ -1,6 +1,7 @@
 // Run history and the inventory catalog: what the runner records, and what the Inventory page reads.
 import { AppError } from '../errors.js'
 import type { InventoryTable, ResultSet, Run, RunSlice, RunStatus } from '../models.js'
+import type { Sql } from './connect.js'
 import { DbBase } from './db-base.js'
 import {
   assertExistingRelation,
@@ -17,6 +18,42 @@ export interface RunStart {
   target_schema: string
   target_table: string
   trigger?: string
+}
+
+/**
+ * The newest `perSchedule` runs of every schedule (or of one), through runs_schedule_idx: the cost
+ * follows the runs shown, not the whole history (a window over every run was linear in it).
+ */
+export function recentRunsQuery(sql: Sql, perSchedule: number, scheduleId?: number) {
+  return scheduleId === undefined
+    ? sql<Run[]>`
+        select r.* from stackql_app.schedules s
+        cross join lateral (select * from stackql_app.runs where schedule_id = s.id
+          order by started_at desc limit ${perSchedule}) r
+        order by r.schedule_id, r.started_at desc`
+    : sql<Run[]>`
+        select * from stackql_app.runs where schedule_id = ${scheduleId}
+        order by started_at desc limit ${perSchedule}`
+}
+
+/**
+ * The Inventory page's tables (see getInventoryTables). Each table's last successful run is one
+ * probe of runs_target_success_idx: `relname` is a `name` (collation "C"), so without the explicit
+ * collation the comparison could use no index on `runs` and scanned every run once per table.
+ */
+export function inventoryTablesQuery(sql: Sql, schema: string) {
+  return sql<InventoryTable[]>`
+    select ${schema}::text as schema, c.relname as name,
+      coalesce(r.row_count, greatest(c.reltuples, 0)::bigint) as row_count,
+      r.finished_at as last_updated,
+      exists (select 1 from pg_class m where m.relnamespace = c.relnamespace
+        and m.relname = c.relname || '_mv' and m.relkind = 'm') as has_mv
+    from pg_class c join pg_namespace n on n.oid = c.relnamespace
+    left join lateral (select row_count, finished_at from stackql_app.runs
+      where target_schema = ${schema} and target_table = c.relname::text collate "default" and status = 'SUCCESS'
+      order by finished_at desc limit 1) r on true
+    where n.nspname = ${schema} and c.relkind in ('r', 'p')
+    order by c.relname`
 }
 
 export class RunsAndInventory extends DbBase {
@@ -133,11 +170,7 @@ export class RunsAndInventory extends DbBase {
   /** The most recent runs of each schedule (or of one), newest first, for the run-history pictures. */
   async getRecentRunsBySchedule(perSchedule = 20, scheduleId?: number): Promise<Map<number, Run[]>> {
     return this.use(async (sql) => {
-      const rows = await sql<Run[]>`
-        select * from (select r.*, row_number() over (partition by schedule_id order by started_at desc) as n
-          from stackql_app.runs r where schedule_id is not null
-          ${scheduleId === undefined ? sql`` : sql`and schedule_id = ${scheduleId}`}) x
-        where n <= ${perSchedule} order by schedule_id, started_at desc`
+      const rows = await recentRunsQuery(sql, perSchedule, scheduleId)
       const byId = new Map<number, Run[]>()
       for (const r of rows) {
         const list = byId.get(r.schedule_id!) ?? []
@@ -221,20 +254,7 @@ export class RunsAndInventory extends DbBase {
    */
   async getInventoryTables(schema = INVENTORY_SCHEMA): Promise<InventoryTable[]> {
     assertIdentifierShape(schema, 'schema')
-    return this.use(
-      (sql) => sql<InventoryTable[]>`
-        select ${schema}::text as schema, c.relname as name,
-          coalesce(r.row_count, greatest(c.reltuples, 0)::bigint) as row_count,
-          r.finished_at as last_updated,
-          exists (select 1 from pg_class m where m.relnamespace = c.relnamespace
-            and m.relname = c.relname || '_mv' and m.relkind = 'm') as has_mv
-        from pg_class c join pg_namespace n on n.oid = c.relnamespace
-        left join lateral (select row_count, finished_at from stackql_app.runs
-          where target_schema = n.nspname and target_table = c.relname and status = 'SUCCESS'
-          order by finished_at desc limit 1) r on true
-        where n.nspname = ${schema} and c.relkind in ('r', 'p')
-        order by c.relname`,
-    )
+    return this.use((sql) => inventoryTablesQuery(sql, schema))
   }
 
   /** The first `limit` rows of an inventory table (validated against the catalog first). */
