@@ -197,6 +197,9 @@ CREATE TABLE IF NOT EXISTS stackql_app.audit (
 );
 CREATE INDEX IF NOT EXISTS audit_at_idx ON stackql_app.audit (at DESC);
 CREATE INDEX IF NOT EXISTS audit_user_idx ON stackql_app.audit (user_email, at DESC);
+-- The Audit page's action filter: its list of actions is a skip scan of this index (a few probes,
+-- not a pass over a year of rows), and filtering by action reads it newest first.
+CREATE INDEX IF NOT EXISTS audit_action_idx ON stackql_app.audit (action, at DESC);
 -- Who created a schedule (editors change only their own). Older rows: the query's author.
 ALTER TABLE stackql_app.schedules ADD COLUMN IF NOT EXISTS created_by text;
 -- Profile permissions: when a (provider, profile) has rows here, only the listed principals

@@ -95,11 +95,18 @@ export class AuditStore {
     })
   }
 
+  /** The actions the log holds, in order: each the next one after the last, by audit_action_idx. */
   async actions(): Promise<string[]> {
     return this.db.use(async (sql) =>
-      (await sql<{ action: string }[]>`select distinct action from stackql_app.audit order by action`).map(
-        (r) => r.action,
-      ),
+      (
+        await sql<{ action: string }[]>`
+          with recursive a (action) as (
+            (select action from stackql_app.audit order by action limit 1)
+            union all
+            select (select b.action from stackql_app.audit b where b.action > a.action order by b.action limit 1)
+            from a where a.action is not null)
+          select action from a where action is not null`
+      ).map((r) => r.action),
     )
   }
 
