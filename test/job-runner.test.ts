@@ -534,6 +534,10 @@ t.test('the built runner (dist/run-query.mjs) with plain node', async (t) => {
     const s = await waitForRun(schedule.id)
     t.equal(s.last_run_status, 'SUCCESS', s.last_error ?? '')
     t.same([...(await sql`select slept from stackql_inventory.local_orphaned`)], [{ slept: 3 }])
+    // The run is SUCCESS in the database before the runner prints its last line and exits: read its
+    // log once it has exited (CI once read it between the two).
+    for (let i = 0; i < 200 && !processGone(pid); i++) await new Promise((r) => setTimeout(r, 50))
+    t.ok(processGone(pid), 'the runner exited')
     const logged = readFileSync(started.logFile, 'utf8')
     t.match(logged, /"msg":"run succeeded"/, 'it kept logging after its parent was gone')
     t.match(logged, /wrote 1 rows/)
