@@ -17,6 +17,8 @@ import { type InventoryData, isRowSource, passOver } from './row-source.js'
 
 /** Share of the run's rows above which staging everything is cheaper than narrowing by digest. */
 const NARROW_MAX_SHARE = 0.25
+/** Rows hashed, then looked up, then compared together (see the loop). */
+const WINDOW = 256
 /**
  * Changed rows of a streamed source kept in memory for the narrowed write — at most this many, and
  * at most about this many characters of field names and values (wide rows: 20,000 rows of 300
@@ -131,32 +133,46 @@ export async function narrowByDigests(
   let retainedChars = 0
   let rowCount = 0
   let nullKeys = 0
+  // Rows go through in windows: first every key hash of the window, then every lookup, then the
+  // contents. The lookups are independent of each other, so the processor overlaps their cache
+  // misses (one per row in a table of megabytes) instead of waiting for each in turn.
+  const hashes = new Float64Array(WINDOW)
+  const found = new Int32Array(WINDOW)
   for await (const batch of passOver(data)) {
     if (scope) checkScopeRows(batch, scope, allowed, where)
-    for (const row of batch) {
-      const ordinal = rowCount++
-      const s = row[sliceOf]
-      const kh = h.key(row, keys, s === null || s === undefined ? '' : String(s))
-      if (kh === null) {
-        nullKeys++
-        continue
+    for (let from = 0; from < batch.length; from += WINDOW) {
+      const to = Math.min(from + WINDOW, batch.length)
+      for (let j = from; j < to; j++) {
+        const row = batch[j]!
+        const s = row[sliceOf]
+        hashes[j - from] = h.key(row, keys, s === null || s === undefined ? '' : String(s)) ?? Number.NaN
       }
-      const i = stored.find(kh)
-      let differs = true
-      if (i < 0) added.push(kh)
-      else if (!stored.mark(i))
-        return null // a key hash twice: the typed check decides
-      else differs = stored.digestAt(i) !== h.content(row)
-      if (!differs) continue
-      // An unchanged row's fields are the stored row's: only the others can bring new columns.
-      for (const k in row) if (!names.has(k)) names.set(k, sourceNames.push(k) - 1)
-      ordinals.push(ordinal)
-      if (ordinals.length > NARROW_MAX_SHARE * Math.max(stored.size, 1) + 1) return null
-      if (streamed && retained.length < RETAIN_ROWS && retainedChars <= RETAIN_CHARS) {
-        retainedChars += approxChars(row)
-        // Past the budget none are kept (the source is read again): free the ones held so far.
-        if (retainedChars > RETAIN_CHARS) retained = []
-        else retained.push(row)
+      stored.findMany(hashes, to - from, found)
+      for (let j = from; j < to; j++) {
+        const row = batch[j]!
+        const ordinal = rowCount++
+        const kh = hashes[j - from]!
+        if (Number.isNaN(kh)) {
+          nullKeys++
+          continue
+        }
+        const i = found[j - from]!
+        let differs = true
+        if (i < 0) added.push(kh)
+        else if (!stored.mark(i))
+          return null // a key hash twice: the typed check decides
+        else differs = stored.digestAt(i) !== h.content(row)
+        if (!differs) continue
+        // An unchanged row's fields are the stored row's: only the others can bring new columns.
+        for (const k in row) if (!names.has(k)) names.set(k, sourceNames.push(k) - 1)
+        ordinals.push(ordinal)
+        if (ordinals.length > NARROW_MAX_SHARE * Math.max(stored.size, 1) + 1) return null
+        if (streamed && retained.length < RETAIN_ROWS && retainedChars <= RETAIN_CHARS) {
+          retainedChars += approxChars(row)
+          // Past the budget none are kept (the source is read again): free the ones held so far.
+          if (retainedChars > RETAIN_CHARS) retained = []
+          else retained.push(row)
+        }
       }
     }
   }

@@ -27,14 +27,6 @@ export async function loadPairs(
   at: { schema: string; table: string; slices?: string[]; packedVersion: number; expected: number },
 ): Promise<DigestTable> {
   const { schema, table, slices } = at
-  const overlay = new Map<number, number | null>()
-  // The overlay can reach a quarter of the table before a rebuild: read it in batches.
-  const rows = tx<{ k: string; d: string | null }[]>`
-    select key_hash::text as k, digest::text as d from stackql_app.inventory_digests
-    where target_schema = ${schema} and target_table = ${table} and version > ${at.packedVersion} and version > 0
-      ${scopeFilter(tx, slices)}`.cursor(10_000)
-  for await (const batch of rows)
-    for (const r of batch) overlay.set(Number(r.k), r.d === null ? null : Number(r.d))
   const out = new DigestTable(at.expected)
   // One chunk at a time (a cursor of one row), whatever the table's size.
   const packs = tx<{ pairs: Buffer }[]>`
@@ -43,12 +35,20 @@ export async function loadPairs(
   for await (const [r] of packs) {
     const pairs = r!.pairs
     const view = new DataView(pairs.buffer, pairs.byteOffset, pairs.length)
-    for (let at = 0; at < pairs.length; at += 16) {
-      const k = view.getFloat64(at)
-      if (!overlay.has(k)) out.push(k, view.getFloat64(at + 8))
+    for (let at = 0; at < pairs.length; at += 16) out.set(view.getFloat64(at), view.getFloat64(at + 8))
+  }
+  // Then the overlay over them: newer digests replace packed ones, tombstones remove them. It can
+  // reach a quarter of the table before a rebuild: read in batches.
+  const rows = tx<{ k: string; d: string | null }[]>`
+    select key_hash::text as k, digest::text as d from stackql_app.inventory_digests
+    where target_schema = ${schema} and target_table = ${table} and version > ${at.packedVersion} and version > 0
+      ${scopeFilter(tx, slices)}`.cursor(10_000)
+  for await (const batch of rows) {
+    for (const r of batch) {
+      if (r.d === null) out.remove(Number(r.k))
+      else out.set(Number(r.k), Number(r.d))
     }
   }
-  for (const [k, d] of overlay) if (d !== null) out.push(k, d)
   return out
 }
 

@@ -143,6 +143,8 @@ export function rowHasher(seed: string): RowHasher {
   const seedB = Number(v & 0xffffffffn) | 0
   // A field name enters the digest as a 32-bit hash of its text, computed once per name.
   const names = new Map<string, number>()
+  const lastNames: string[] = []
+  const lastHashes: number[] = []
   const nameHash = (k: string) => {
     let h = seedA ^ 0x5bd1e995
     for (let i = 0; i < k.length; i++) h = Math.imul(h ^ k.charCodeAt(i), 0x01000193)
@@ -154,10 +156,19 @@ export function rowHasher(seed: string): RowHasher {
       L[1] = seedB
       let n = 0
       for (const k in row) {
-        let h = names.get(k)
-        if (h === undefined) {
-          h = nameHash(k)
-          names.set(k, h)
+        // Rows of one result share their field names (the same string objects): the name at this
+        // position is usually the last row's, one comparison instead of a map lookup.
+        let h: number
+        if (lastNames[n] === k) h = lastHashes[n]!
+        else {
+          let m = names.get(k)
+          if (m === undefined) {
+            m = nameHash(k)
+            names.set(k, m)
+          }
+          h = m
+          lastNames[n] = k
+          lastHashes[n] = m
         }
         unit(h)
         const v = row[k]
