@@ -343,6 +343,31 @@ CREATE TABLE IF NOT EXISTS stackql_app.inventory_digest_packs (
   PRIMARY KEY (target_schema, target_table, slice, chunk)
 );
 ALTER TABLE stackql_app.inventory_digest_packs ALTER COLUMN pairs SET STORAGE EXTERNAL;
+-- edit guard (src/db/edit-guard.ts): every statement that writes a keyed inventory table outside the
+-- writer (a hand edit, another tool) counts one edit here, through a statement trigger the writer puts
+-- on its keyed tables. A digest set is trusted only while the table's edits are the ones its last
+-- write saw (`checked_edits`); otherwise the next run compares every row. Replaces counting the
+-- table's rows on every run (which also missed edits that keep the row count).
+CREATE TABLE IF NOT EXISTS stackql_app.inventory_edits (
+  target_schema text   NOT NULL,
+  target_table  text   NOT NULL,
+  edits         bigint NOT NULL,
+  PRIMARY KEY (target_schema, target_table)
+);
+ALTER TABLE stackql_app.inventory_digest_sets ADD COLUMN IF NOT EXISTS checked_edits bigint;
+-- SECURITY DEFINER: whoever edits the table may not write stackql_app; the writer's own statements
+-- (stackql.writer = on, set in its transaction) are not edits.
+CREATE OR REPLACE FUNCTION stackql_app.inventory_edited() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  IF current_setting('stackql.writer', true) IS DISTINCT FROM 'on' THEN
+    INSERT INTO stackql_app.inventory_edits AS e (target_schema, target_table, edits)
+    VALUES (TG_TABLE_SCHEMA, TG_TABLE_NAME, 1)
+    ON CONFLICT (target_schema, target_table) DO UPDATE SET edits = e.edits + 1;
+  END IF;
+  RETURN NULL;
+END
+$$;
 
 -- fanout2: for_each iterations (`--profile p --job-run-id R`) and their finish task (`--finish`)
 -- are separate runner processes of one Databricks job run: they share ONE runs row, found by the

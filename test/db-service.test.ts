@@ -21,6 +21,7 @@ t.test('the schema applies twice without error and keeps existing rows', async (
       'inventory_digest_packs',
       'inventory_digest_sets',
       'inventory_digests',
+      'inventory_edits',
       'metadata_cache',
       'profile_permissions',
       'profile_variables',

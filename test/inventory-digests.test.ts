@@ -3,6 +3,7 @@
 import t from 'tap'
 import type { Sql } from '../src/db/connect.js'
 import { approxChars, RETAIN_CHARS } from '../src/db/digest-compare.js'
+import { hasEditGuard } from '../src/db/edit-guard.js'
 import { writeInventory } from '../src/db/inventory-writer.js'
 import { keyIndexColumns } from '../src/db/key-index.js'
 import { applySchema } from '../src/db/migrate.js'
@@ -55,6 +56,24 @@ const xmins = async (sql: Sql) =>
     ]),
   )
 
+/**
+ * An edit the edit guard cannot see (triggers off, as for a replication apply or a restore): the
+ * digests then stand for rows the table no longer has, which shows whether a run was narrowed.
+ */
+const unseenEdit = (sql: Sql, edit: (tx: Sql) => Promise<unknown>) =>
+  sql.begin(async (tx) => {
+    await tx`set local session_replication_role = replica`
+    await edit(tx as unknown as Sql)
+  })
+
+const edits = async (sql: Sql) =>
+  Number(
+    (
+      await sql<{ n: string }[]>`select coalesce(sum(edits), 0)::text as n from stackql_app.inventory_edits
+        where target_schema = ${S} and target_table = 'fleet'`
+    )[0]!.n,
+  )
+
 const digestCount = async (sql: Sql) =>
   Number(
     (
@@ -90,18 +109,109 @@ t.test(
   },
 )
 
-t.test('a hand edit that keeps the row count is repaired by the daily full comparison', async (t) => {
+t.test('a hand edit, even one that keeps the row count, makes the next run compare every row', async (t) => {
   const { sql } = await testDb(t)
   await write(sql, fleet(100), 1)
+  t.ok(await hasEditGuard(sql, S, 'fleet'), 'a keyed table carries the edit guard')
+  await write(sql, fleet(100), 2)
+  t.equal(await edits(sql), 0, "the writer's own statements are not edits")
   await sql`update ${sql(S)}.fleet set size = 'tampered' where id = 'r-5'`
-  const quick = await write(sql, fleet(100), 2)
-  t.same(quick.changes?.modified, 0, 'within the day the digests stand for the rows the writer wrote')
-  await sql`update stackql_app.inventory_digest_sets set verified_at = now() - interval '25 hours'`
-  const full = await write(sql, fleet(100), 3)
-  t.same(full.changes, { added: 0, removed: 0, modified: 1, baseline: false })
+  t.equal(await edits(sql), 1, 'a hand UPDATE is counted')
+  const w = await write(sql, fleet(100), 3)
+  t.same(w.changes, { added: 0, removed: 0, modified: 1, baseline: false }, 'compared in full')
   t.same(await records(sql, 3), ['modified r-5 [size]'])
   const [row] = await sql<{ size: string }[]>`select size from ${sql(S)}.fleet where id = 'r-5'`
   t.equal(row?.size, 'small', 'the row is what the run read')
+  // Narrowed again: an edit nobody counted stays until the daily full comparison.
+  await unseenEdit(sql, (tx) => tx`update ${tx(S)}.fleet set size = 'unseen' where id = 'r-6'`)
+  const quick = await write(sql, fleet(100), 4)
+  t.same(quick.changes?.modified, 0, 'the run after the full one was narrowed by the digests')
+  await sql`truncate ${sql(S)}.fleet`
+  const refilled = await write(sql, fleet(100), 5)
+  t.same(
+    refilled.changes,
+    { added: 100, removed: 0, modified: 0, baseline: false },
+    'TRUNCATE is an edit too',
+  )
+})
+
+t.test('an edit that commits while a run writes is noticed by the run after it', async (t) => {
+  const { sql } = await testDb(t)
+  await write(sql, fleet(100), 1)
+  let commit = () => {}
+  const held = new Promise<void>((r) => {
+    commit = r
+  })
+  let editing = () => {}
+  const edited = new Promise<void>((r) => {
+    editing = r
+  })
+  // The edit's transaction stays open across the whole run, so the run reads the edits before it.
+  const hand = sql.begin(async (tx) => {
+    await tx`update ${tx(S)}.fleet set size = 'tampered' where id = 'r-5'`
+    editing()
+    await held
+  })
+  await edited
+  const rows = fleet(100).map((r) => (r.id === 'r-7' ? { ...r, size: 'large' } : r))
+  const during = await write(sql, rows, 2)
+  t.same(
+    during.changes,
+    { added: 0, removed: 0, modified: 1, baseline: false },
+    'the run wrote its own change',
+  )
+  t.same(await records(sql, 2), ['modified r-7 [size]'], 'and did not see the uncommitted edit')
+  commit()
+  await hand
+  const after = await write(sql, rows, 3)
+  t.same(
+    after.changes,
+    { added: 0, removed: 0, modified: 1, baseline: false },
+    'the next run compares in full',
+  )
+  t.same(await records(sql, 3), ['modified r-5 [size]'])
+})
+
+t.test('a table without the edit guard is checked by its row count, and gets the guard', async (t) => {
+  const { sql } = await testDb(t)
+  await write(sql, fleet(100), 1)
+  // As a previous version left it: no trigger, no checked edits.
+  await sql`drop trigger stackql_edit_guard on ${sql(S)}.fleet`
+  await sql`update stackql_app.inventory_digest_sets set checked_edits = null`
+  await sql`delete from ${sql(S)}.fleet where id = 'r-1'`
+  const w = await write(sql, fleet(100), 2)
+  t.same(
+    w.changes,
+    { added: 1, removed: 0, modified: 0, baseline: false },
+    'the row count gave the edit away',
+  )
+  t.ok(await hasEditGuard(sql, S, 'fleet'), 'the guard is back')
+  // A disabled trigger counts nothing: the row count decides, and the writer enables it again.
+  await sql`alter table ${sql(S)}.fleet disable trigger stackql_edit_guard`
+  await sql`delete from ${sql(S)}.fleet where id = 'r-2'`
+  t.notOk(await hasEditGuard(sql, S, 'fleet'))
+  const again = await write(sql, fleet(100), 3)
+  t.same(again.changes, { added: 1, removed: 0, modified: 0, baseline: false })
+  t.ok(await hasEditGuard(sql, S, 'fleet'), 'enabled again')
+  await sql`update ${sql(S)}.fleet set size = 'tampered' where id = 'r-5'`
+  const guarded = await write(sql, fleet(100), 4)
+  t.same(guarded.changes?.modified, 1, 'from then on an edit that keeps the row count is noticed')
+})
+
+t.test('an edit the guard cannot see is repaired by the daily full comparison', async (t) => {
+  const { sql } = await testDb(t)
+  await write(sql, fleet(100), 1)
+  await unseenEdit(sql, (tx) => tx`delete from ${tx(S)}.fleet where id = 'r-9'`)
+  const quick = await write(sql, fleet(100), 2)
+  t.same(
+    quick.changes?.added,
+    0,
+    'within the day the digests stand for the rows the writer wrote (the rows are not counted)',
+  )
+  await sql`update stackql_app.inventory_digest_sets set verified_at = now() - interval '25 hours'`
+  const full = await write(sql, fleet(100), 3)
+  t.same(full.changes, { added: 1, removed: 0, modified: 0, baseline: false })
+  t.same(await records(sql, 3), ['added r-9'])
 })
 
 t.test('a table whose row count no longer matches its digests is compared in full', async (t) => {
@@ -125,8 +235,8 @@ t.test(
     const rows = fleet(n).map((r, i) => (i === 69_000 ? { ...r, size: 'large' } : r))
     rows.push({ id: null, size: 'x', tags: null })
     await t.rejects(write(sql, rows, 3), /1 row\(s\) .* have no value in the key column\(s\) id/)
-    // A hand edit the digests cannot see: it stays only if the next run is narrowed by them.
-    await sql`update ${sql(S)}.fleet set size = 'tampered' where id = 'r-5'`
+    // An edit the digests cannot see: it stays only if the next run is narrowed by them.
+    await unseenEdit(sql, (tx) => tx`update ${tx(S)}.fleet set size = 'tampered' where id = 'r-5'`)
     const ok = await write(sql, rows.slice(0, n), 4)
     t.same(ok.changes, { added: 0, removed: 0, modified: 1, baseline: false })
     t.same(await records(sql, 4), ['modified r-69000 [size]'])
@@ -277,8 +387,8 @@ t.test(
     const { sql } = await testDb(t)
     const n = 90_000
     await write(sql, fleet(n), 1)
-    // A hand edit the digests cannot see: it stays only if the run was narrowed by them.
-    await sql`update ${sql(S)}.fleet set size = 'tampered' where id = 'r-0'`
+    // An edit the digests cannot see: it stays only if the run was narrowed by them.
+    await unseenEdit(sql, (tx) => tx`update ${tx(S)}.fleet set size = 'tampered' where id = 'r-0'`)
     const changed = (i: number) => i % 4 === 1 && i < 88_000 // 22,000 rows: beyond the 20,000 kept
     let passes = 0
     const source = {
@@ -487,8 +597,8 @@ t.test(
       select row_count::text from stackql_app.inventory_digest_sets where target_table = 'fleet'`
     t.equal(Number(set?.row_count), 60, 'the set counts the rows left')
     t.same(await keyIndexColumns(sql, S, 'fleet'), index, 'the key index stayed')
-    // A hand edit the digests cannot see: it stays only if the next run is narrowed by them.
-    await sql`update ${sql(S)}.fleet set size = 'tampered' where id = 'prod-r-5'`
+    // An edit the digests cannot see: it stays only if the next run is narrowed by them.
+    await unseenEdit(sql, (tx) => tx`update ${tx(S)}.fleet set size = 'tampered' where id = 'prod-r-5'`)
     const prod = tagged('prod', 60)
     prod[0] = { ...prod[0]!, size: 'large' }
     const w = await write(sql, prod, 3, { scope: { column: '_profile', values: ['prod'] } })

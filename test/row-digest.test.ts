@@ -67,7 +67,11 @@ t.test('the digest table finds every pair it holds and nothing else', async (t) 
   const probe = Float64Array.of(key(1), Number.NaN, key(n) + 1, key(2))
   const found = new Int32Array(4)
   table.findMany(probe, 3, found)
-  t.same([...found], [table.find(key(1)), -1, -1, 0], 'findMany: a row without a key (NaN) finds nothing; only `count` are looked up')
+  t.same(
+    [...found],
+    [table.find(key(1)), -1, -1, 0],
+    'findMany: a row without a key (NaN) finds nothing; only `count` are looked up',
+  )
   t.equal(table.mark(table.find(key(3))), true)
   t.equal(table.mark(table.find(key(3))), false, 'a second sighting of a key hash is reported')
   t.equal(table.digestAt(table.find(key(3))), 3, 'a seen entry keeps its digest')

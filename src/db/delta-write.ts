@@ -23,6 +23,7 @@ import type { DigestState, Narrowing } from './digest-compare.js'
 import { OVERLAY_MAX_SHARE, rebuildPacks } from './digest-packs.js'
 import type { DigestEntry } from './digests.js'
 import * as digests from './digests.js'
+import { ensureEditGuard } from './edit-guard.js'
 import { ensureKeyIndex, indexedKeyColumn } from './key-index.js'
 import { type EncoderInput, type RowEncoder, rowEncoder } from './row-encoder.js'
 
@@ -67,7 +68,9 @@ export async function writeRows(tx: Sql, step: RowsStep): Promise<ChangeCounts &
         writeVersion: 1,
         packedVersion: 1,
         overlay: 0,
+        checkedEdits: null,
       })
+      await ensureEditGuard(tx, schema, table)
     }
     await ensureKeyIndex(tx, schema, table, indexedKeyColumn(keyColumns, step.profileColumn))
     return { added: step.rowCount, removed: 0, modified: 0, baseline: true }
@@ -104,11 +107,15 @@ export async function writeRows(tx: Sql, step: RowsStep): Promise<ChangeCounts &
         ...set,
         slices,
         rowCount: set.tableRows! - counts.removed,
+        checkedEdits: set.edits,
       })
     } else await digests.dropDigests(tx, schema, table)
     return { ...counts, baseline: false }
   }
   const seed = step.digest?.seed ?? digests.newSeed()
+  // The edits this write began with: those after it (a hand edit while it ran) are noticed next time.
+  const checkedEdits = d?.edits ?? 0
+  if (!d?.guarded) await ensureEditGuard(tx, schema, table)
   const n = step.narrowing
   if (n) {
     if (n.changedCount === 0 && n.gone.length === 0) {
@@ -139,6 +146,7 @@ export async function writeRows(tx: Sql, step: RowsStep): Promise<ChangeCounts &
       writeVersion: version,
       packedVersion,
       overlay,
+      checkedEdits,
     })
     return { ...counts, baseline: false }
   }
@@ -161,6 +169,7 @@ export async function writeRows(tx: Sql, step: RowsStep): Promise<ChangeCounts &
     writeVersion: version,
     packedVersion: version,
     overlay: 0,
+    checkedEdits,
   })
   return { ...counts, baseline: false }
 }

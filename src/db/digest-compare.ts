@@ -3,8 +3,8 @@
 // stored digests in this process, BEFORE any type is inferred. When few rows differ, the rest of the
 // write — type inference, staging, the comparison in PostgreSQL, the change records — only sees the
 // rows that are new or whose digest changed, and the stored keys the run no longer has. Otherwise
-// (first keyed run, other key columns, a day since the last full comparison, the table's row count
-// changed behind the writer's back, high churn, a key hash twice) the write compares every row.
+// (first keyed run, other key columns, a day since the last full comparison, the table edited behind
+// the writer's back — edit-guard.ts —, high churn, a key hash twice) the write compares every row.
 import type { Row } from '../models.js'
 import type { Sql } from './connect.js'
 import { nullKeysError } from './delta.js'
@@ -54,6 +54,9 @@ export interface DigestState {
   writeVersion: number
   packedVersion: number | null
   overlay: number
+  /** The table carries the edit guard, and the edits it had counted when this write began. */
+  guarded: boolean
+  edits: number
 }
 
 export async function digestState(
@@ -62,17 +65,25 @@ export async function digestState(
   table: string,
   keys: readonly string[],
 ): Promise<DigestState> {
-  const stored = await digests.readDigestSet(tx, schema, table)
+  const { set: stored, guarded, edits } = await digests.readDigestSet(tx, schema, table)
   const versions = {
     keyColumns: [...keys],
     writeVersion: stored?.writeVersion ?? 0,
     packedVersion: stored?.packedVersion ?? null,
     overlay: stored?.overlay ?? 0,
+    guarded,
+    edits,
   }
   const sameKeys = stored !== null && stored.keyColumns.join('\n') === keys.join('\n')
   if (!sameKeys) return { seed: digests.newSeed(), current: false, tableRows: null, ...versions }
   if (Date.now() - stored.verifiedAt.getTime() >= digests.DIGEST_VERIFY_MS || stored.packedVersion === null) {
     return { seed: stored.seed, current: false, tableRows: null, ...versions }
+  }
+  // The edit guard (edit-guard.ts) says whether anyone else wrote the table since the last write;
+  // without it (a table of a previous version, a disabled trigger) the row count has to do.
+  if (guarded && stored.checkedEdits !== null) {
+    const unedited = stored.checkedEdits === edits
+    return { seed: stored.seed, current: unedited, tableRows: unedited ? stored.rowCount : null, ...versions }
   }
   const tableRows = await digests.tableRowCount(tx, schema, table)
   return { seed: stored.seed, current: stored.rowCount === tableRows, tableRows, ...versions }

@@ -10,6 +10,7 @@ import { pipeline } from 'node:stream/promises'
 import type { Sql } from './connect.js'
 import { escapeCopy } from './copy-encoding.js'
 import { rebuildPacks } from './digest-packs.js'
+import { editsSql, guardedSql } from './edit-guard.js'
 
 export interface DigestSet {
   /** 64-bit seed (text) of this table's digests. */
@@ -24,6 +25,8 @@ export interface DigestSet {
   packedVersion: number | null
   /** Entries written since the packs were built. */
   overlay: number
+  /** The edits the last write saw (null: a previous version's set); others since = edited by hand. */
+  checkedEdits: number | null
 }
 
 /** One row's entry: key hash, slice (profile or ''), key (COPY text), digest. */
@@ -39,30 +42,50 @@ export const DIGEST_VERIFY_MS = 24 * 60 * 60 * 1000
 
 const CHANGED_DIGESTS = 'stackql_delta_digests'
 
-export async function readDigestSet(tx: Sql, schema: string, table: string): Promise<DigestSet | null> {
+/** The stored set (null when there is none) and the table's edit guard (edit-guard.ts). */
+export interface StoredDigests {
+  set: DigestSet | null
+  /** The table carries the guard, enabled. */
+  guarded: boolean
+  /** The edits the guard counted so far. */
+  edits: number
+}
+
+export async function readDigestSet(tx: Sql, schema: string, table: string): Promise<StoredDigests> {
   const [row] = await tx<
     {
-      seed: string
+      seed: string | null
       key_columns: string[]
       row_count: string
       verified_at: Date
       write_version: string
       packed_version: string | null
       overlay: string
+      checked_edits: string | null
+      guarded: boolean
+      edits: string
     }[]
   >`
-    select seed::text as seed, key_columns, row_count::text as row_count, verified_at,
-      write_version::text as write_version, packed_version::text as packed_version, overlay::text as overlay
-    from stackql_app.inventory_digest_sets where target_schema = ${schema} and target_table = ${table}`
-  if (!row) return null
+    select s.seed::text as seed, s.key_columns, s.row_count::text as row_count, s.verified_at,
+      s.write_version::text as write_version, s.packed_version::text as packed_version,
+      s.overlay::text as overlay, s.checked_edits::text as checked_edits,
+      ${guardedSql(tx, schema, table)} as guarded, ${editsSql(tx, schema, table)}::text as edits
+    from (select 1) one
+    left join stackql_app.inventory_digest_sets s on s.target_schema = ${schema} and s.target_table = ${table}`
+  const guard = { guarded: row!.guarded, edits: Number(row!.edits) }
+  if (row!.seed === null) return { set: null, ...guard }
   return {
-    seed: row.seed,
-    keyColumns: row.key_columns,
-    rowCount: Number(row.row_count),
-    verifiedAt: row.verified_at,
-    writeVersion: Number(row.write_version),
-    packedVersion: row.packed_version === null ? null : Number(row.packed_version),
-    overlay: Number(row.overlay),
+    set: {
+      seed: row!.seed,
+      keyColumns: row!.key_columns,
+      rowCount: Number(row!.row_count),
+      verifiedAt: row!.verified_at,
+      writeVersion: Number(row!.write_version),
+      packedVersion: row!.packed_version === null ? null : Number(row!.packed_version),
+      overlay: Number(row!.overlay),
+      checkedEdits: row!.checked_edits === null ? null : Number(row!.checked_edits),
+    },
+    ...guard,
   }
 }
 
@@ -175,6 +198,11 @@ export async function saveDigestSet(
     writeVersion: number
     packedVersion: number
     overlay: number
+    /**
+     * The table's edits as this write read them before it looked at the rows (edit-guard.ts); null
+     * for a table this write created (nobody else can have edited it yet): the count as it stands.
+     */
+    checkedEdits: number | null
   },
 ): Promise<void> {
   // The row count is counted unless the caller knows it (a narrowed write: before + added - removed).
@@ -182,13 +210,15 @@ export async function saveDigestSet(
     set.rowCount === undefined
       ? tx`(select count(*) from ${tx(schema)}.${tx(table)})`
       : tx`${set.rowCount}::bigint`
+  const checked = set.checkedEdits === null ? editsSql(tx, schema, table) : tx`${set.checkedEdits}::bigint`
   await tx`insert into stackql_app.inventory_digest_sets
-      (target_schema, target_table, seed, key_columns, row_count, verified_at, write_version, packed_version, overlay)
+      (target_schema, target_table, seed, key_columns, row_count, verified_at, write_version, packed_version, overlay,
+       checked_edits)
     values (${schema}, ${table}, ${set.seed}::bigint, ${set.keyColumns}::text[], ${rows}, now(),
-      ${set.writeVersion}, ${set.packedVersion}, ${set.overlay})
+      ${set.writeVersion}, ${set.packedVersion}, ${set.overlay}, ${checked})
     on conflict (target_schema, target_table) do update set seed = excluded.seed, key_columns = excluded.key_columns,
       row_count = excluded.row_count, write_version = excluded.write_version,
-      packed_version = excluded.packed_version, overlay = excluded.overlay,
+      packed_version = excluded.packed_version, overlay = excluded.overlay, checked_edits = excluded.checked_edits,
       verified_at = case when ${set.verified} then excluded.verified_at else stackql_app.inventory_digest_sets.verified_at end`
 }
 
@@ -201,7 +231,14 @@ export async function retireSlices(
   tx: Sql,
   schema: string,
   table: string,
-  set: { seed: string; keyColumns: string[]; writeVersion: number; slices: string[]; rowCount: number },
+  set: {
+    seed: string
+    keyColumns: string[]
+    writeVersion: number
+    slices: string[]
+    rowCount: number
+    checkedEdits: number
+  },
 ): Promise<void> {
   await deleteEntries(tx, schema, table, set.slices)
   await rebuildPacks(tx, schema, table)
@@ -214,6 +251,7 @@ export async function retireSlices(
     writeVersion: version,
     packedVersion: version,
     overlay: 0,
+    checkedEdits: set.checkedEdits,
   })
 }
 

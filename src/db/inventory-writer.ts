@@ -29,6 +29,7 @@ import { type ColumnMapEntry, mapColumns, readColumnMap } from './column-map.js'
 import type { Sql } from './connect.js'
 import { writeRows } from './delta-write.js'
 import { type DigestState, digestState, type Narrowing, narrowByDigests } from './digest-compare.js'
+import { WRITER_SETTING } from './edit-guard.js'
 import { assertIdentifierShape, assertTargetSchema } from './identifiers.js'
 import { existingColumns, surveyRows } from './inventory-columns.js'
 import { columnKind, fitsExisting, SQL_TYPE, widenedType } from './inventory-types.js'
@@ -108,8 +109,9 @@ export async function writeInventory(
   try {
     return await sql.begin(async (t) => {
       const tx = t as unknown as Sql
+      // stackql.writer: this transaction's statements are the writer's, not edits (edit-guard.ts).
       await tx`select set_config('timezone', 'UTC', true), set_config('lock_timeout', ${String(lockMs)}, true),
-        set_config('statement_timeout', ${String(statementMs)}, true)`
+        set_config('statement_timeout', ${String(statementMs)}, true), set_config(${WRITER_SETTING}, 'on', true)`
       await tx`select pg_advisory_xact_lock(${LOCK_CLASS}, hashtext(${where}))`
       signal?.throwIfAborted()
       await ensureSchema(tx, schema)
