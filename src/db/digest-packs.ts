@@ -6,6 +6,9 @@
 // `version` is above the set's `packed_version`, tombstones included) pass a quarter of the table.
 // A run reads the packs, then the overlay through the (table, version) index, and applies it. A full
 // write stores its entries at version 0 (they are all packed): the index is partial, version > 0.
+
+import os from 'node:os'
+import { copyOut, readBinaryCopy, readUint53 } from './binary-copy.js'
 import type { Sql } from './connect.js'
 import { DigestTable } from './digest-table.js'
 
@@ -15,40 +18,52 @@ const ENTRIES_PER_CHUNK = 65_536
 /** Overlay entries (changed since the packs were built) above this share of the table: rebuild. */
 export const OVERLAY_MAX_SHARE = 0.25
 
-const scopeFilter = (tx: Sql, slices: string[] | undefined) =>
-  slices ? tx`and slice = any(${slices}::text[])` : tx``
-
 /**
  * The stored (key hash, digest) pairs of the slices in scope: the packs as of `packedVersion`, with
- * the entries written since applied (a NULL digest removes one). `expected` sizes the table.
+ * the entries written since applied (a NULL digest removes one). `expected` sizes the table. Both are
+ * read as binary COPY streams (binary-copy.ts): no hex or decimal text, no round trip per chunk, and
+ * a chunk at a time in memory whatever the table's size. COPY takes no parameters: the target and
+ * the slices go in as settings of this transaction.
  */
 export async function loadPairs(
   tx: Sql,
   at: { schema: string; table: string; slices?: string[]; packedVersion: number; expected: number },
 ): Promise<DigestTable> {
-  const { schema, table, slices } = at
+  if (!Number.isSafeInteger(at.packedVersion)) throw new Error(`bad packed version ${at.packedVersion}`)
+  await tx`select set_config('stackql.digest_schema', ${at.schema}, true),
+    set_config('stackql.digest_table', ${at.table}, true),
+    set_config('stackql.digest_slices', ${at.slices ? JSON.stringify(at.slices) : ''}, true)`
+  const inScope = `target_schema = current_setting('stackql.digest_schema')
+    and target_table = current_setting('stackql.digest_table')
+    and (current_setting('stackql.digest_slices') = ''
+         or slice in (select jsonb_array_elements_text(current_setting('stackql.digest_slices')::jsonb)))`
   const out = new DigestTable(at.expected)
-  // One chunk at a time (a cursor of one row), whatever the table's size.
-  const packs = tx<{ pairs: Buffer }[]>`
-    select pairs from stackql_app.inventory_digest_packs
-    where target_schema = ${schema} and target_table = ${table} ${scopeFilter(tx, slices)}`.cursor(1)
-  for await (const [r] of packs) {
-    const pairs = r!.pairs
-    const view = new DataView(pairs.buffer, pairs.byteOffset, pairs.length)
-    for (let at = 0; at < pairs.length; at += 16) out.set(view.getFloat64(at), view.getFloat64(at + 8))
-  }
-  // Then the overlay over them: newer digests replace packed ones, tombstones remove them. It can
-  // reach a quarter of the table before a rebuild: read in batches.
-  const rows = tx<{ k: string; d: string | null }[]>`
-    select key_hash::text as k, digest::text as d from stackql_app.inventory_digests
-    where target_schema = ${schema} and target_table = ${table} and version > ${at.packedVersion} and version > 0
-      ${scopeFilter(tx, slices)}`.cursor(10_000)
-  for await (const batch of rows) {
-    for (const r of batch) {
-      if (r.d === null) out.remove(Number(r.k))
-      else out.set(Number(r.k), Number(r.d))
-    }
-  }
+  const packs = await copyOut(
+    tx,
+    `copy (select pairs from stackql_app.inventory_digest_packs where ${inScope}) to stdout (format binary)`,
+  )
+  let pairs = new Float64Array(0)
+  await readBinaryCopy(packs, (buf, field) => {
+    const bytes = buf.readInt32BE(field)
+    if (bytes % 16 !== 0) throw new Error(`a digest pack of ${bytes} bytes (pairs are 16)`)
+    // Into an aligned array of this machine's byte order (the pack holds big-endian float8s).
+    if (pairs.length * 8 < bytes) pairs = new Float64Array(bytes / 8)
+    const view = new Uint8Array(pairs.buffer, 0, bytes)
+    view.set(buf.subarray(field + 4, field + 4 + bytes))
+    if (os.endianness() === 'LE') Buffer.from(view.buffer, 0, bytes).swap64()
+    out.setPairs(pairs.subarray(0, bytes / 8))
+  })
+  // Then the overlay over them: newer digests replace packed ones, tombstones (NULL) remove them.
+  const overlay = await copyOut(
+    tx,
+    `copy (select key_hash, digest from stackql_app.inventory_digests
+      where ${inScope} and version > ${at.packedVersion} and version > 0) to stdout (format binary)`,
+  )
+  await readBinaryCopy(overlay, (buf, field) => {
+    const key = readUint53(buf, field + 4)
+    if (buf.readInt32BE(field + 12) < 0) out.remove(key)
+    else out.set(key, readUint53(buf, field + 16))
+  })
   return out
 }
 
