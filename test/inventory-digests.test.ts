@@ -178,6 +178,16 @@ t.test('a table without the edit guard is checked by its row count, and gets the
   // As a previous version left it: no trigger, no checked edits.
   await sql`drop trigger stackql_edit_guard on ${sql(S)}.fleet`
   await sql`update stackql_app.inventory_digest_sets set checked_edits = null`
+  const same = await write(sql, fleet(100), 9)
+  t.same(same.changes, { added: 0, removed: 0, modified: 0, baseline: false })
+  const [set] = await sql<{ checked: string | null }[]>`
+    select checked_edits::text as checked from stackql_app.inventory_digest_sets where target_table = 'fleet'`
+  t.not(set?.checked, null, 'a run that changed nothing records the edits it began with')
+  await sql`update ${sql(S)}.fleet set size = 'tampered' where id = 'r-3'`
+  const noticed = await write(sql, fleet(100), 10)
+  t.same(noticed.changes?.modified, 1, 'so the guard, put back by that run, noticed the next edit')
+  await sql`drop trigger stackql_edit_guard on ${sql(S)}.fleet`
+  await sql`update stackql_app.inventory_digest_sets set checked_edits = null`
   await sql`delete from ${sql(S)}.fleet where id = 'r-1'`
   const w = await write(sql, fleet(100), 2)
   t.same(

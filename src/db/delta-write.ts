@@ -119,6 +119,8 @@ export async function writeRows(tx: Sql, step: RowsStep): Promise<ChangeCounts &
   const n = step.narrowing
   if (n) {
     if (n.changedCount === 0 && n.gone.length === 0) {
+      // Nothing to write; a set that has not recorded its edits yet (a previous version's) does now.
+      if (d!.checkedEdits === null) await digests.saveCheckedEdits(tx, schema, table, checkedEdits)
       return { added: 0, removed: 0, modified: 0, baseline: false }
     }
     const version = d!.writeVersion + 1

@@ -57,6 +57,8 @@ export interface DigestState {
   /** The table carries the edit guard, and the edits it had counted when this write began. */
   guarded: boolean
   edits: number
+  /** The edits the stored set's last write saw (null: none recorded, a previous version's set). */
+  checkedEdits: number | null
 }
 
 export async function digestState(
@@ -73,6 +75,7 @@ export async function digestState(
     overlay: stored?.overlay ?? 0,
     guarded,
     edits,
+    checkedEdits: stored?.checkedEdits ?? null,
   }
   const sameKeys = stored !== null && stored.keyColumns.join('\n') === keys.join('\n')
   if (!sameKeys) return { seed: digests.newSeed(), current: false, tableRows: null, ...versions }

@@ -222,6 +222,12 @@ export async function saveDigestSet(
       verified_at = case when ${set.verified} then excluded.verified_at else stackql_app.inventory_digest_sets.verified_at end`
 }
 
+/** Records the edits a write that changed nothing began with (see saveDigestSet's `checkedEdits`). */
+export async function saveCheckedEdits(tx: Sql, schema: string, table: string, edits: number): Promise<void> {
+  await tx`update stackql_app.inventory_digest_sets set checked_edits = ${edits}
+    where target_schema = ${schema} and target_table = ${table}`
+}
+
 /**
  * After an empty scoped write (a for_each finish retiring profiles): the entries of its slices ('' =
  * rows without one) go with their rows; the other slices' entries still describe theirs, so the set
