@@ -1,11 +1,12 @@
 // Packed copies of a keyed table's digests (stackql_app.inventory_digest_packs), so a run reads 200k
 // (key hash, digest) pairs as a few ~1 MB values (~4 ms, as binary COPY) instead of 200k rows
-// (~150-300 ms). The row-per-entry table (inventory_digests, digests.ts) stays the authority and is what a narrowed
-// write changes (its writes follow the churn); the packs are rebuilt from it by the server after a
-// full write, and when the entries changed since the last rebuild (the *overlay*: rows whose
-// `version` is above the set's `packed_version`, tombstones included) pass a quarter of the table.
-// A run reads the packs, then the overlay through the (table, version) index, and applies it. A full
-// write stores its entries at version 0 (they are all packed): the index is partial, version > 0.
+// (~150-300 ms). The row-per-entry table (inventory_digests, digests.ts) stays the authority and is
+// what a narrowed write changes (its writes follow the churn); the packs are rebuilt from it by the
+// server after a full write, and when the entries changed since the last rebuild (the *overlay*:
+// rows whose `version` is above the set's `packed_version`, tombstones included) pass a quarter of
+// the table. A run reads the packs, then the overlay through the (table, version) index, and applies
+// it. A full write stores its entries at version 0 (they are all packed): the index is partial,
+// version > 0.
 
 import os from 'node:os'
 import { copyOut, readBinaryCopy, readUint53 } from './binary-copy.js'
