@@ -16,6 +16,9 @@ import { DigestTable } from './digest-table.js'
 /** Entries per chunk (~1 MB of pairs): a chunk is one value, read one at a time. */
 const ENTRIES_PER_CHUNK = 65_536
 
+/** The packs hold big-endian float8s; this machine's arrays may not. */
+const SWAP = os.endianness() === 'LE'
+
 /** Overlay entries (changed since the packs were built) above this share of the table: rebuild. */
 export const OVERLAY_MAX_SHARE = 0.25
 
@@ -51,7 +54,7 @@ export async function loadPairs(
     if (pairs.length * 8 < bytes) pairs = new Float64Array(bytes / 8)
     const view = new Uint8Array(pairs.buffer, 0, bytes)
     view.set(buf.subarray(field + 4, field + 4 + bytes))
-    if (os.endianness() === 'LE') Buffer.from(view.buffer, 0, bytes).swap64()
+    if (SWAP) Buffer.from(view.buffer, 0, bytes).swap64()
     out.setPairs(pairs.subarray(0, bytes / 8))
   })
   // Then the overlay over them: newer digests replace packed ones, tombstones (NULL) remove them.

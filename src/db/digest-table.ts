@@ -133,6 +133,7 @@ function slotsFor(entries: number): number {
   while (size * 4 < entries * 5) size *= 2
   return size
 }
+
 /** Key hashes of a run, 8 bytes each; `hasDuplicate` sorts them once at the end. */
 export class KeyHashList {
   private data = new Float64Array(1024)
