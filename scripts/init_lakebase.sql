@@ -270,9 +270,13 @@ CREATE TABLE IF NOT EXISTS stackql_app.inventory_changes (
   changed_at      timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX IF NOT EXISTS inventory_changes_run_idx ON stackql_app.inventory_changes (run_id, id);
-CREATE INDEX IF NOT EXISTS inventory_changes_target_idx
-  ON stackql_app.inventory_changes (target_schema, target_table, changed_at DESC);
-CREATE INDEX IF NOT EXISTS inventory_changes_time_idx ON stackql_app.inventory_changes (changed_at);
+-- Time: a BRIN index (records are appended in time order; retention and "changes since" queries read
+-- by time). Two btree indexes (by time; by table and time) cost ~0.6 s per 200k records written,
+-- about 40% of writing them; the app reads records by run only (the index above).
+DROP INDEX IF EXISTS stackql_app.inventory_changes_target_idx;
+DROP INDEX IF EXISTS stackql_app.inventory_changes_time_idx;
+CREATE INDEX IF NOT EXISTS inventory_changes_time_brin
+  ON stackql_app.inventory_changes USING brin (changed_at) WITH (autosummarize = on);
 CREATE OR REPLACE VIEW stackql_inventory.inventory_changes AS
 SELECT c.run_id, c.schedule_id, c.target_table, c.change_kind, c.profile, c.row_key, c.changed_columns,
        c.before, c.after, c.changed_at, c.target_schema

@@ -100,7 +100,7 @@ export async function writeRows(tx: Sql, step: RowsStep): Promise<ChangeCounts &
   if (!retiring) await ensureKeyIndex(tx, schema, table, indexedKeyColumn(keyColumns, step.profileColumn))
   if (keyColumns.length === 0) {
     await copyInto(tx, stage, step, enc.lines())
-    const counts = await applyDelta(tx, { ...plan, narrowed: false })
+    const counts = await applyDelta(tx, { ...plan, narrowed: false, stagedRows: step.rowCount })
     if (retiring) {
       const { set, slices } = retiring
       await digests.retireSlices(tx, schema, table, {
@@ -158,11 +158,14 @@ export async function writeRows(tx: Sql, step: RowsStep): Promise<ChangeCounts &
     // A slice alone cannot make a whole set current: the next write of every slice rebuilds it.
     await digests.dropDigests(tx, schema, table)
     await checkKeys(tx, stage, keyColumns, where)
-    return { ...(await applyDelta(tx, { ...plan, narrowed: false })), baseline: false }
+    return {
+      ...(await applyDelta(tx, { ...plan, narrowed: false, stagedRows: step.rowCount })),
+      baseline: false,
+    }
   }
   const version = (step.digest?.writeVersion ?? 0) + 1
   await storeRunDigests(tx, step, enc, seed, stage, keyColumns, slices)
-  const counts = await applyDelta(tx, { ...plan, narrowed: false })
+  const counts = await applyDelta(tx, { ...plan, narrowed: false, stagedRows: step.rowCount })
   // After the delta: the set's row count is the table's as this write leaves it.
   await digests.saveDigestSet(tx, schema, table, {
     seed,
