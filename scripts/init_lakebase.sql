@@ -303,7 +303,9 @@ COMMENT ON COLUMN stackql_inventory.inventory_runs.rows_modified IS 'Rows the ru
 -- history (delta write): the digest set of each keyed inventory table — per row a hash of its key,
 -- the key itself (the COPY text of the key columns) and a keyed 53-bit digest of what was written,
 -- so a run stages only the rows whose digest changed (src/db/digests.ts). Internal to the writer;
--- rebuilt when missing.
+-- rebuilt when missing. The rows live in an entries table per inventory table, created by the writer
+-- (stackql_app.stackql_digests_<hash>, src/db/digest-entries.ts); inventory_digests below held them
+-- for every table in earlier versions and is emptied table by table as the writer rebuilds sets.
 CREATE TABLE IF NOT EXISTS stackql_app.inventory_digest_sets (
   target_schema text        NOT NULL,
   target_table  text        NOT NULL,

@@ -3,6 +3,7 @@
 import t from 'tap'
 import type { Sql } from '../src/db/connect.js'
 import { approxChars, RETAIN_CHARS } from '../src/db/digest-compare.js'
+import { entriesTable } from '../src/db/digest-entries.js'
 import { hasEditGuard } from '../src/db/edit-guard.js'
 import { writeInventory } from '../src/db/inventory-writer.js'
 import { keyIndexColumns } from '../src/db/key-index.js'
@@ -74,13 +75,27 @@ const edits = async (sql: Sql) =>
     )[0]!.n,
   )
 
+/** The fleet table's entries table (digest-entries.ts). */
+const entries = (sql: Sql) => sql`stackql_app.${sql(entriesTable(S, 'fleet'))}`
+const hasEntries = async (sql: Sql) =>
+  (await sql`select to_regclass(${`stackql_app.${entriesTable(S, 'fleet')}`}) is not null as e`)[0]!.e ===
+  true
+
 const digestCount = async (sql: Sql) =>
-  Number(
-    (
-      await sql<{ n: string }[]>`select count(*)::text as n from stackql_app.inventory_digests
-        where digest is not null and target_schema = ${S} and target_table = 'fleet'`
-    )[0]!.n,
-  )
+  (await hasEntries(sql))
+    ? Number(
+        (
+          await sql<{ n: string }[]>`select count(*)::text as n from ${entries(sql)} where digest is not null`
+        )[0]!.n,
+      )
+    : 0
+
+/** Back to the previous version's storage: the entries in the shared table, no entries table. */
+async function toSharedEntries(sql: Sql, version: number): Promise<void> {
+  await sql`insert into stackql_app.inventory_digests (target_schema, target_table, key_hash, slice, row_key, digest, version)
+    select ${S}, 'fleet', key_hash, slice, row_key, digest, ${version} from ${entries(sql)}`
+  await sql`drop table ${entries(sql)}`
+}
 
 t.test(
   'a keyed run with little churn records and applies exactly the difference; unchanged rows keep their version',
@@ -305,7 +320,7 @@ t.test(
     t.same(w.changes, { added: 0, removed: 1, modified: 1, baseline: false })
     t.same(await records(sql, 2), ['modified prod-r-0 [size]', 'removed prod-r-59'])
     const counts = await sql<{ slice: string; n: string }[]>`
-    select slice, count(*)::text as n from stackql_app.inventory_digests where digest is not null
+    select slice, count(*)::text as n from ${entries(sql)} where digest is not null
     group by slice order by slice`
     t.same(
       counts.map((c) => [c.slice, Number(c.n)]),
@@ -496,7 +511,7 @@ t.test(
     )
     t.equal(await packed(), 100, 'tombstones are gone from the packs')
     t.equal(
-      Number((await sql`select count(*) as n from stackql_app.inventory_digests where digest is null`)[0]!.n),
+      Number((await sql`select count(*) as n from ${entries(sql)} where digest is null`)[0]!.n),
       0,
       'and from the entries',
     )
@@ -517,7 +532,8 @@ t.test(
   async (t) => {
     const { sql } = await testDb(t)
     await write(sql, fleet(80), 1)
-    // Back to the previous version's shape: no packs, no versions.
+    // Back to the previous version's shape: entries in the shared table, no packs, no versions.
+    await toSharedEntries(sql, 0)
     await sql`drop table stackql_app.inventory_digest_packs`
     await sql`drop index stackql_app.inventory_digests_overlay_idx`
     await sql`alter table stackql_app.inventory_digests drop column version`
@@ -532,21 +548,25 @@ t.test(
     const [set] = await sql<{ packed_version: string | null }[]>`
     select packed_version::text from stackql_app.inventory_digest_sets`
     t.ok(set?.packed_version, 'packed by that write')
+    t.equal(await digestCount(sql), 80, 'into an entries table of its own')
+    const shared = await sql`select 1 from stackql_app.inventory_digests where target_table = 'fleet'`
+    t.equal(shared.length, 0, 'the shared rows are gone')
     const again = await write(sql, rows.slice(1), 3)
     t.same(again.changes, { added: 0, removed: 1, modified: 0, baseline: false }, 'and narrowed from then on')
   },
 )
 
 t.test(
-  'a database whose full writes stored entries at the write version (the index over every entry) keeps narrowing',
+  'a database of the previous version (entries and packs over the shared table) compares in full once, then narrows',
   async (t) => {
     const { sql } = await testDb(t)
     await write(sql, fleet(120), 1)
-    // As the previous version left it: the full write's entries at its version, a full version index.
+    // As a previous version left it: the full write's entries at its version in the shared table, a
+    // version index over every entry; its packs and set as they were.
+    await toSharedEntries(sql, 1)
     await sql`drop index stackql_app.inventory_digests_overlay_idx`
     await sql`create index inventory_digests_version_idx
       on stackql_app.inventory_digests (target_schema, target_table, version)`
-    await sql`update stackql_app.inventory_digests set version = 1`
     await applySchema(sql)
     await applySchema(sql)
     const indexes = await sql<{ indexname: string; indexdef: string }[]>`
@@ -556,19 +576,21 @@ t.test(
       ['inventory_digests_overlay_idx', 'inventory_digests_pkey'],
     )
     t.match(indexes[0]!.indexdef, /WHERE \(version > 0\)/)
+    // An edit the digests cannot see: a full comparison finds it, a narrowed one would not.
+    await unseenEdit(sql, (tx) => tx`update ${tx(S)}.fleet set size = 'tampered' where id = 'r-7'`)
     const rows = fleet(120).map((r, i) => (i === 4 ? { ...r, size: 'large' } : r))
     const w = await write(sql, rows.slice(0, 119), 2)
-    t.same(w.changes, { added: 0, removed: 1, modified: 1, baseline: false })
-    t.same(await records(sql, 2), ['modified r-4 [size]', 'removed r-119'])
-    const again = await write(sql, rows.slice(0, 119), 3)
-    t.same(again.changes, { added: 0, removed: 0, modified: 0, baseline: false }, 'the overlay applies')
+    t.same(w.changes, { added: 0, removed: 1, modified: 2, baseline: false }, 'compared in full')
+    t.same(await records(sql, 2), ['modified r-4 [size]', 'modified r-7 [size]', 'removed r-119'])
+    t.equal(await digestCount(sql), 119, 'the set moved to an entries table of its own')
+    const again = await write(sql, rows.slice(0, 118), 3)
+    t.same(again.changes, { added: 0, removed: 1, modified: 0, baseline: false }, 'narrowed from then on')
     // A full write (the daily comparison) stores its entries outside the overlay index.
     await sql`update stackql_app.inventory_digest_sets set verified_at = now() - interval '25 hours'`
-    await write(sql, rows.slice(0, 119), 4)
-    const [v] = await sql<{ n: string }[]>`
-      select count(*)::text as n from stackql_app.inventory_digests where version > 0`
+    await write(sql, rows.slice(0, 118), 4)
+    const [v] = await sql<{ n: string }[]>`select count(*)::text as n from ${entries(sql)} where version > 0`
     t.equal(Number(v!.n), 0, 'a full write leaves nothing in the overlay')
-    const last = await write(sql, rows.slice(1, 119), 5)
+    const last = await write(sql, rows.slice(1, 118), 5)
     t.same(last.changes, { added: 0, removed: 1, modified: 0, baseline: false })
   },
 )
@@ -596,7 +618,7 @@ t.test(
     const r = await retire(2, ['dev'], true)
     t.same(r.changes, { added: 0, removed: 70, modified: 0, baseline: false })
     const slices = await sql<{ slice: string; n: string }[]>`
-      select slice, count(*)::text as n from stackql_app.inventory_digests where digest is not null
+      select slice, count(*)::text as n from ${entries(sql)} where digest is not null
       group by slice order by slice`
     t.same(
       slices.map((c) => [c.slice, Number(c.n)]),

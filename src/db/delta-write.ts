@@ -195,7 +195,7 @@ async function storeRunDigests(
   slices: string[] | undefined,
 ): Promise<void> {
   const entries = enc.entries(seed)
-  await digests.stageDigests(tx, entries, step.signal)
+  await digests.stageDigests(tx, entries, step.signal, slices ? undefined : step)
   const check = entries.result()
   if (check.nullKeys > 0) throw nullKeysError(check.nullKeys, enc.keys, step.where)
   if (check.suspect) await checkKeys(tx, rows, keyColumns, step.where)

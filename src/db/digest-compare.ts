@@ -79,7 +79,9 @@ export async function digestState(
   }
   const sameKeys = stored !== null && stored.keyColumns.join('\n') === keys.join('\n')
   if (!sameKeys) return { seed: digests.newSeed(), current: false, tableRows: null, ...versions }
-  if (Date.now() - stored.verifiedAt.getTime() >= digests.DIGEST_VERIFY_MS || stored.packedVersion === null) {
+  // A set without packs or without its entries table (a previous version's) is rebuilt by this write.
+  const usable = stored.packedVersion !== null && stored.entries
+  if (Date.now() - stored.verifiedAt.getTime() >= digests.DIGEST_VERIFY_MS || !usable) {
     return { seed: stored.seed, current: false, tableRows: null, ...versions }
   }
   // The edit guard (edit-guard.ts) says whether anyone else wrote the table since the last write;

@@ -1,8 +1,8 @@
 // Packed copies of a keyed table's digests (stackql_app.inventory_digest_packs), so a run reads 200k
 // (key hash, digest) pairs as a few ~1 MB values (~4 ms, as binary COPY) instead of 200k rows
-// (~150-300 ms). The row-per-entry table (inventory_digests, digests.ts) stays the authority and is
-// what a narrowed write changes (its writes follow the churn); the packs are rebuilt from it by the
-// server after a full write, and when the entries changed since the last rebuild (the *overlay*:
+// (~150-300 ms). The table's entries table (digest-entries.ts) stays the authority and is what a
+// narrowed write changes (its writes follow the churn); the packs are rebuilt from it by the server
+// after a full write, and when the entries changed since the last rebuild (the *overlay*:
 // rows whose `version` is above the set's `packed_version`, tombstones included) pass a quarter of
 // the table. A run reads the packs, then the overlay through the (table, version) index, and applies
 // it. A full write stores its entries at version 0 (they are all packed): the index is partial,
@@ -11,6 +11,7 @@
 import os from 'node:os'
 import { copyOut, readBinaryCopy, readUint53 } from './binary-copy.js'
 import type { Sql } from './connect.js'
+import { entriesRef, entriesTable } from './digest-entries.js'
 import { DigestTable } from './digest-table.js'
 
 /** Entries per chunk (~1 MB of pairs): a chunk is one value, read one at a time. */
@@ -37,10 +38,10 @@ export async function loadPairs(
   await tx`select set_config('stackql.digest_schema', ${at.schema}, true),
     set_config('stackql.digest_table', ${at.table}, true),
     set_config('stackql.digest_slices', ${at.slices ? JSON.stringify(at.slices) : ''}, true)`
+  const sliceScope = `(current_setting('stackql.digest_slices') = ''
+    or slice in (select jsonb_array_elements_text(current_setting('stackql.digest_slices')::jsonb)))`
   const inScope = `target_schema = current_setting('stackql.digest_schema')
-    and target_table = current_setting('stackql.digest_table')
-    and (current_setting('stackql.digest_slices') = ''
-         or slice in (select jsonb_array_elements_text(current_setting('stackql.digest_slices')::jsonb)))`
+    and target_table = current_setting('stackql.digest_table') and ${sliceScope}`
   const out = new DigestTable(at.expected)
   const packs = await copyOut(
     tx,
@@ -58,10 +59,11 @@ export async function loadPairs(
     out.setPairs(pairs.subarray(0, bytes / 8))
   })
   // Then the overlay over them: newer digests replace packed ones, tombstones (NULL) remove them.
+  // The entries table's name is a plain identifier (a hash, digest-entries.ts).
   const overlay = await copyOut(
     tx,
-    `copy (select key_hash, digest from stackql_app.inventory_digests
-      where ${inScope} and version > ${at.packedVersion} and version > 0) to stdout (format binary)`,
+    `copy (select key_hash, digest from stackql_app.${entriesTable(at.schema, at.table)}
+      where ${sliceScope} and version > ${at.packedVersion} and version > 0) to stdout (format binary)`,
   )
   await readBinaryCopy(overlay, (buf, field) => {
     const key = readUint53(buf, field + 4)
@@ -72,21 +74,19 @@ export async function loadPairs(
 }
 
 /**
- * Rebuilds every pack of the table from the row-per-entry table (tombstones dropped there first):
- * per slice, chunks of ~65k entries by key hash modulo the slice's chunk count, each pair two
- * big-endian float8s (exact: both hashes are below 2^53).
+ * Rebuilds every pack of the table from its entries table (tombstones dropped there first): per
+ * slice, chunks of ~65k entries by key hash modulo the slice's chunk count, each pair two big-endian
+ * float8s (exact: both hashes are below 2^53).
  */
 export async function rebuildPacks(tx: Sql, schema: string, table: string): Promise<void> {
-  await tx`delete from stackql_app.inventory_digests
-    where target_schema = ${schema} and target_table = ${table} and digest is null`
+  const entries = entriesRef(tx, schema, table)
+  await tx`delete from ${entries} where digest is null`
   await tx`delete from stackql_app.inventory_digest_packs where target_schema = ${schema} and target_table = ${table}`
   await tx`insert into stackql_app.inventory_digest_packs (target_schema, target_table, slice, chunk, entries, pairs)
     select ${schema}, ${table}, d.slice, (d.key_hash % c.n)::int, count(*),
       string_agg(float8send(d.key_hash::float8) || float8send(d.digest::float8), ''::bytea)
-    from stackql_app.inventory_digests d
+    from ${entries} d
     join (select slice, greatest(1, ceil(count(*) / ${ENTRIES_PER_CHUNK}::numeric))::int as n
-          from stackql_app.inventory_digests where target_schema = ${schema} and target_table = ${table}
-          group by slice) c using (slice)
-    where d.target_schema = ${schema} and d.target_table = ${table}
+          from ${entries} group by slice) c using (slice)
     group by d.slice, (d.key_hash % c.n), c.n`
 }

@@ -1,6 +1,6 @@
-// The digest set of a keyed inventory table (stackql_app.inventory_digests / inventory_digest_sets):
-// for every row the writer wrote, a hash of its key, the key itself (the COPY text of its key columns,
-// to delete it later) and the digest of its content (row-digest.ts). The delta write reads the
+// The digest set of a keyed inventory table (stackql_app.inventory_digest_sets, and its entries table,
+// digest-entries.ts): for every row the writer wrote, a hash of its key, the key itself (the COPY
+// text of its key columns, to delete it later) and the digest of its content (row-digest.ts). The delta write reads the
 // (key hash, digest) pairs — packed, with the entries written since applied (digest-packs.ts) —,
 // compares them with the run's in this process (digest-compare.ts) and stages only the rows whose
 // digest changed. Maintained in the write's own transaction.
@@ -9,6 +9,16 @@ import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import type { Sql } from './connect.js'
 import { escapeCopy } from './copy-encoding.js'
+import {
+  createEntries,
+  deleteSliceEntries,
+  dropEntries,
+  entriesExistSql,
+  entriesRef,
+  finishEntries,
+  replaceSliceEntries,
+  upsertEntries,
+} from './digest-entries.js'
 import { rebuildPacks } from './digest-packs.js'
 import { editsSql, guardedSql } from './edit-guard.js'
 
@@ -27,6 +37,8 @@ export interface DigestSet {
   overlay: number
   /** The edits the last write saw (null: a previous version's set); others since = edited by hand. */
   checkedEdits: number | null
+  /** The set has its entries table (digest-entries.ts); false: a previous version's set, not used. */
+  entries: boolean
 }
 
 /** One row's entry: key hash, slice (profile or ''), key (COPY text), digest. */
@@ -64,12 +76,14 @@ export async function readDigestSet(tx: Sql, schema: string, table: string): Pro
       checked_edits: string | null
       guarded: boolean
       edits: string
+      entries: boolean
     }[]
   >`
     select s.seed::text as seed, s.key_columns, s.row_count::text as row_count, s.verified_at,
       s.write_version::text as write_version, s.packed_version::text as packed_version,
       s.overlay::text as overlay, s.checked_edits::text as checked_edits,
-      ${guardedSql(tx, schema, table)} as guarded, ${editsSql(tx, schema, table)}::text as edits
+      ${guardedSql(tx, schema, table)} as guarded, ${editsSql(tx, schema, table)}::text as edits,
+      ${entriesExistSql(tx, schema, table)} as entries
     from (select 1) one
     left join stackql_app.inventory_digest_sets s on s.target_schema = ${schema} and s.target_table = ${table}`
   const guard = { guarded: row!.guarded, edits: Number(row!.edits) }
@@ -84,6 +98,7 @@ export async function readDigestSet(tx: Sql, schema: string, table: string): Pro
       packedVersion: row!.packed_version === null ? null : Number(row!.packed_version),
       overlay: Number(row!.overlay),
       checkedEdits: row!.checked_edits === null ? null : Number(row!.checked_edits),
+      entries: row!.entries,
     },
     ...guard,
   }
@@ -94,35 +109,7 @@ export function newSeed(): string {
   return randomBytes(8).readBigInt64BE().toString()
 }
 
-function scopeFilter(tx: Sql, slices: string[] | undefined) {
-  return slices ? tx`and slice = any(${slices}::text[])` : tx``
-}
-
-/** Removes the table's entries (those of `slices` only, when given). */
-async function deleteEntries(tx: Sql, schema: string, table: string, slices?: string[]): Promise<void> {
-  await tx`delete from stackql_app.inventory_digests
-    where target_schema = ${schema} and target_table = ${table} ${scopeFilter(tx, slices)}`
-}
-
-/**
- * A narrowed delta's gone rows: their entries become tombstones (NULL digest) at `version` (the packs
- * see them as the overlay); returns their stored keys (COPY text of the key columns) — one statement
- * finds the entries for both.
- */
-export async function retireEntries(
-  tx: Sql,
-  schema: string,
-  table: string,
-  hashes: number[],
-  version: number,
-): Promise<string[]> {
-  if (hashes.length === 0) return []
-  const rows = await tx<{ row_key: string }[]>`
-    update stackql_app.inventory_digests set digest = null, version = ${version}
-    where (target_schema, target_table, key_hash) in (select ${schema}, ${table}, unnest(${hashes}::bigint[]))
-    returning row_key`
-  return rows.map((r) => r.row_key)
-}
+export { retireEntries } from './digest-entries.js'
 
 const entryLine = (e: DigestEntry) =>
   `${e.keyHash}\t${escapeCopy(e.slice)}\t${escapeCopy(e.rowKey)}\t${e.digest}\n`
@@ -137,40 +124,45 @@ export async function applyDigestDelta(
 ): Promise<void> {
   if (changed.length === 0) return
   await stageDigests(tx, Readable.from([changed]))
-  await tx`insert into stackql_app.inventory_digests (target_schema, target_table, key_hash, slice, row_key, digest, version)
-    select ${schema}, ${table}, key_hash, slice, row_key, digest, ${version} from ${tx(CHANGED_DIGESTS)}
-    on conflict (target_schema, target_table, key_hash)
-    do update set slice = excluded.slice, row_key = excluded.row_key, digest = excluded.digest, version = excluded.version`
+  await upsertEntries(tx, schema, table, CHANGED_DIGESTS, version)
 }
 
 /**
- * Entries streamed with COPY into a temporary table (COPY cannot fill the schema and table columns
- * itself). A narrowed write upserts them from there (applyDigestDelta); a full write's become the
- * stored set through `storeDigests`, once the caller has checked the run's keys on what the stream
- * yielded.
+ * Entries streamed with COPY into a temporary table — a narrowed write upserts them from there
+ * (applyDigestDelta), a write of slices puts them in place of the slices' (`storeDigests`) — or, for
+ * a whole set, into the new entries table. Either way `storeDigests` makes them the stored set once
+ * the caller has checked the run's keys on what the stream yielded.
  */
 export async function stageDigests(
   tx: Sql,
   entries: AsyncIterable<DigestEntry[]>,
   signal?: AbortSignal,
+  wholeSet?: { schema: string; table: string },
 ): Promise<void> {
   async function* lines() {
     for await (const batch of entries) yield batch.map(entryLine).join('')
   }
-  await tx`create temp table ${tx(CHANGED_DIGESTS)} (key_hash bigint, slice text, row_key text, digest bigint) on commit drop`
+  let into = tx`${tx(CHANGED_DIGESTS)}`
+  if (wholeSet) {
+    // Straight into a new entries table (digest-entries.ts): its indexes are built once it is full.
+    await createEntries(tx, wholeSet.schema, wholeSet.table)
+    into = tx`${entriesRef(tx, wholeSet.schema, wholeSet.table)} (key_hash, slice, row_key, digest)`
+  } else {
+    await tx`create temp table ${tx(CHANGED_DIGESTS)} (key_hash bigint, slice text, row_key text, digest bigint) on commit drop`
+  }
   await pipeline(
     Readable.from(lines()),
-    await tx`copy ${tx(CHANGED_DIGESTS)} from stdin`.writable(),
+    await tx`copy ${into} from stdin`.writable(),
     signal ? { signal } : {},
   )
 }
 
 /**
- * The staged entries replace the stored ones (all, or those of the slices in scope), in key-hash
- * order, at version 0: they are in the packs the caller rebuilds next, so the overlay index
- * (version > 0) never holds them. `hashTwice`: the run had a key hash twice and its typed key check
- * found distinct keys (a hash collision): one entry is kept. Otherwise a plain insert — a conflict
- * check per row doubled the cost, and the keys were checked unique already.
+ * The staged entries replace the stored ones — all (the new entries table they were COPYed into,
+ * `stageDigests` with `wholeSet`), or those of the slices in scope (in place) — at version 0: they are in the packs the caller rebuilds next, so the overlay
+ * index (version > 0) never holds them. `hashTwice`: the run had a key hash twice and its typed key
+ * check found distinct keys (a hash collision): one entry is kept. Otherwise no conflict check: the
+ * keys were checked unique already.
  */
 export async function storeDigests(
   tx: Sql,
@@ -179,10 +171,8 @@ export async function storeDigests(
   slices: string[] | undefined,
   hashTwice: boolean,
 ): Promise<void> {
-  await deleteEntries(tx, schema, table, slices)
-  await tx`insert into stackql_app.inventory_digests (target_schema, target_table, key_hash, slice, row_key, digest, version)
-    select ${schema}, ${table}, key_hash, slice, row_key, digest, 0 from ${tx(CHANGED_DIGESTS)} order by key_hash
-    ${hashTwice ? tx`on conflict do nothing` : tx``}`
+  if (slices) await replaceSliceEntries(tx, schema, table, slices, CHANGED_DIGESTS, hashTwice)
+  else await finishEntries(tx, schema, table, hashTwice)
 }
 
 /** Records the set's seed, keys and the table's row count after this write. */
@@ -246,7 +236,7 @@ export async function retireSlices(
     checkedEdits: number
   },
 ): Promise<void> {
-  await deleteEntries(tx, schema, table, set.slices)
+  await deleteSliceEntries(tx, schema, table, set.slices)
   await rebuildPacks(tx, schema, table)
   const version = set.writeVersion + 1
   await saveDigestSet(tx, schema, table, {
@@ -263,7 +253,7 @@ export async function retireSlices(
 
 /** The table has no (usable) digest set any more: the next keyed write compares every row. */
 export async function dropDigests(tx: Sql, schema: string, table: string): Promise<void> {
-  await deleteEntries(tx, schema, table)
+  await dropEntries(tx, schema, table)
   await tx`delete from stackql_app.inventory_digest_packs where target_schema = ${schema} and target_table = ${table}`
   await tx`delete from stackql_app.inventory_digest_sets where target_schema = ${schema} and target_table = ${table}`
 }
