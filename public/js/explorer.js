@@ -1,52 +1,14 @@
-// The IDE sidebar's Explorer tab (a lazy ARIA tree: arrows, Home/End, Enter/Space), "Insert SELECT"
-// with placeholders the cursor jumps to (Tab for the next), and the check before Run and Save: the
-// statement goes to POST /explorer/check first; warnings show under the editor with "Run anyway",
-// and the offending words are marked in Ace (annotations + markers).
+// The IDE sidebar's Explorer tab (a lazy ARIA tree: arrows, Home/End, Enter/Space; the tabs are
+// sidebar-tabs.js), "Insert SELECT" with placeholders the cursor jumps to (Tab for the next), and the
+// check before Run and Save: the statement goes to POST /explorer/check first; warnings show under
+// the editor with "Run anyway", and the offending words are marked in Ace (annotations + markers).
 ;(() => {
   const $ = (id) => document.getElementById(id)
   const form = $('run-form')
   const tabs = $('sidebar-tabs')
   if (!form || !tabs) return
-  const TAB_KEY = 'stackql.ide.sidebar'
   const token = () => document.querySelector('meta[name="csrf-token"]')?.getAttribute('content') ?? ''
   const editor = () => window.stackqlEditor ?? null
-
-  // ---- tabs -----------------------------------------------------------------------------------------
-  const tabButtons = [...tabs.querySelectorAll('[role="tab"]')]
-  function selectTab(tab, focus) {
-    for (const b of tabButtons) {
-      const on = b === tab
-      b.setAttribute('aria-selected', String(on))
-      b.tabIndex = on ? 0 : -1
-      $(b.getAttribute('aria-controls')).hidden = !on
-    }
-    document.querySelector('.ide-left')?.classList.toggle('explorer-open', tab.id === 'tab-explorer')
-    if (focus) tab.focus()
-    try {
-      sessionStorage.setItem(TAB_KEY, tab.id)
-    } catch {}
-    if (tab.id === 'tab-explorer') {
-      const root = $('explorer')
-      if (root?.hasAttribute('hx-trigger')) window.htmx?.trigger(root, 'explorer-open')
-    }
-  }
-  tabs.addEventListener('click', (evt) => {
-    const tab = evt.target.closest?.('[role="tab"]')
-    if (tab) selectTab(tab, false)
-  })
-  tabs.querySelector('[role="tablist"]').addEventListener('keydown', (evt) => {
-    const i = tabButtons.indexOf(document.activeElement)
-    if (i < 0) return
-    const step = { ArrowRight: 1, ArrowLeft: -1 }[evt.key]
-    if (!step) return
-    evt.preventDefault()
-    selectTab(tabButtons[(i + step + tabButtons.length) % tabButtons.length], true)
-  })
-  let remembered = null
-  try {
-    remembered = sessionStorage.getItem(TAB_KEY)
-  } catch {}
-  if (remembered === 'tab-explorer') selectTab($('tab-explorer'), false)
 
   // ---- tree -----------------------------------------------------------------------------------------
   const panel = $('panel-explorer')

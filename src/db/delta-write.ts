@@ -24,10 +24,13 @@ import { OVERLAY_MAX_SHARE, rebuildPacks } from './digest-packs.js'
 import type { DigestEntry } from './digests.js'
 import * as digests from './digests.js'
 import { ensureEditGuard } from './edit-guard.js'
+import { SQL_TYPE } from './inventory-types.js'
 import { ensureKeyIndex, indexedKeyColumn } from './key-index.js'
 import { type EncoderInput, type RowEncoder, rowEncoder } from './row-encoder.js'
 
 type Fragment = PendingQuery<PgRow[]>
+
+const WRITER_TYPES = new Set(Object.values(SQL_TYPE))
 
 /** The rows step: the encoder's input (row-encoder.ts: rows, names, columns, keys) and the rest. */
 export interface RowsStep extends EncoderInput {
@@ -79,6 +82,8 @@ export async function writeRows(tx: Sql, step: RowsStep): Promise<ChangeCounts &
     schema,
     table,
     columns: [...step.columns.keys()],
+    // Columns of a type the writer does not make (added by hand): compared as JSON, no row hash.
+    foreign: [...step.columns].filter(([, type]) => !WRITER_TYPES.has(type)).map(([name]) => name),
     keyColumns,
     scope: step.scope && {
       column: step.names[step.sourceNames.indexOf(step.scope.column)]!,

@@ -16,6 +16,12 @@ export interface DeltaPlan {
   table: string
   /** Every column of the table after this write's schema changes, in table order. */
   columns: string[]
+  /**
+   * Columns of a type the writer never makes (added to the table by hand, e.g. json, xml): they may
+   * have no equality or hash function, so they are compared as their JSON and rows without keys are
+   * matched by an md5 of their text form instead of a row hash.
+   */
+  foreign?: string[]
   /** Table columns that identify a row; empty = the whole row is its identity. */
   keyColumns: string[]
   /** The slices compared and replaced; `orNull`: the rows whose scope column is NULL as well. */
@@ -153,13 +159,20 @@ async function buildDiff(tx: Sql, plan: DeltaPlan): Promise<void> {
     // that differ, and only when records are written (100% churn, 200k rows: comparison + records
     // 4.2 -> ~3.3 s; an unchanged run: ~1.4 -> ~0.4 s). `offset 0` keeps each side a subquery of its
     // own, so a row is not taken apart again for the output.
+    const foreign = new Set(plan.foreign ?? [])
+    const differs = (c: string) =>
+      foreign.has(c)
+        ? tx`to_jsonb((o.r).${tx(c)}) is distinct from to_jsonb((n.r).${tx(c)})`
+        : tx`(o.r).${tx(c)} is distinct from (n.r).${tx(c)}`
     const changed = list(
       tx,
-      plan.columns.map(
-        (c) => tx`case when (o.r).${tx(c)} is distinct from (n.r).${tx(c)} then ${c}::text end`,
-      ),
+      plan.columns.map((c) => tx`case when ${differs(c)} then ${c}::text end`),
       ', ',
     )
+    const rowDiffers =
+      foreign.size === 0
+        ? tx`row((o.r).*) is distinct from row((n.r).*)`
+        : tx`(${list(tx, plan.columns.map(differs), ' or ')})`
     await tx`create temp table ${tx(DIFF_TABLE)} on commit drop as
       with o as (select t.ctid as c, t as r, ${side('t')} from ${target} t ${where} offset 0),
            n as (select s.ctid as c, s as r, ${side('s')} from ${stage} s offset 0)
@@ -169,7 +182,7 @@ async function buildDiff(tx: Sql, plan: DeltaPlan): Promise<void> {
              ${plan.record ? tx`case when n.c is not null then to_jsonb(n.r) end` : tx`null::jsonb`} as after,
              case when o.c is not null and n.c is not null then array_remove(array[${changed}], null) end as cols
       from o full join n on ${on}
-      where o.c is null or n.c is null or row((o.r).*) is distinct from row((n.r).*)`
+      where o.c is null or n.c is null or ${rowDiffers}`
     return
   }
   const where = conds.length ? tx`where ${list(tx, conds, ' and ')}` : tx``
@@ -178,15 +191,18 @@ async function buildDiff(tx: Sql, plan: DeltaPlan): Promise<void> {
   // would give; jsonb hashes its canonical form, so key order does not count). Not by to_jsonb
   // documents (sorting 2 x N documents cost most of a keyless write), nor by an md5 of the text form
   // (the text conversion: 200k rows ~950 -> ~650 ms), nor by one hash and an equality check (the rows
-  // carried through the sort: ~850 ms). The documents of the added and removed rows are read
-  // afterwards, and only when change records are written.
+  // carried through the sort: ~850 ms); a table with a column of a type the writer never makes (it
+  // may have no hash function) falls back to the md5. The documents of the added and removed rows
+  // are read afterwards, and only when change records are written.
+  const hashes = (alias: string) =>
+    plan.foreign?.length
+      ? tx`md5(${tx.unsafe(alias)}::text)::uuid as h, 0 as g`
+      : tx`hash_record_extended(${tx.unsafe(alias)}, 0) as h, hash_record_extended(${tx.unsafe(alias)}, 1) as g`
   await tx`create temp table ${tx(DIFF_TABLE)} on commit drop as
     with o as (select c, h, g, row_number() over (partition by h, g) as i
-               from (select t.ctid as c, hash_record_extended(t, 0) as h, hash_record_extended(t, 1) as g
-                     from ${target} t ${where}) x),
+               from (select t.ctid as c, ${hashes('t')} from ${target} t ${where}) x),
          n as (select c, h, g, row_number() over (partition by h, g) as i
-               from (select s.ctid as c, hash_record_extended(s, 0) as h, hash_record_extended(s, 1) as g
-                     from ${stage} s) y)
+               from (select s.ctid as c, ${hashes('s')} from ${stage} s) y)
     select case when o.c is null then 'added' else 'removed' end as kind,
            o.c as oc, n.c as nc, null::jsonb as k, null::jsonb as before, null::jsonb as after,
            null::text[] as cols
