@@ -225,7 +225,11 @@ t.test(
     const a = vms(3)
     const b = vms(3)
     b[0]!.type = 'large'
-    const [ra, rb] = await Promise.all([
+    // Both runs start while the target's writer lock is held, so both wait for it at once; which one
+    // gets it first is up to the server.
+    const holder = await sql.reserve()
+    await holder`select pg_advisory_lock(${0x5354_4b57}, hashtext(${`${S}.vms`}))`
+    const runs = Promise.all([
       writeInventory(
         sql,
         target,
@@ -239,11 +243,28 @@ t.test(
         { keys, record: { runId: 8, scheduleId: null } },
       ),
     ])
-    t.same(ra.changes, { added: 1, removed: 0, modified: 0, baseline: false })
+    let waiting = 0
+    for (let i = 0; i < 500 && waiting < 2; i++) {
+      const [w] = await sql<{ n: number }[]>`select count(*)::int as n from pg_locks
+        where locktype = 'advisory' and not granted and database = (select oid from pg_database where datname = current_database())`
+      waiting = w?.n ?? 0
+      if (waiting < 2) await new Promise((r) => setTimeout(r, 10))
+    }
+    t.equal(waiting, 2, 'both runs wait for the lock at once')
+    await holder`select pg_advisory_unlock(${0x5354_4b57}, hashtext(${`${S}.vms`}))`
+    holder.release()
+    const [ra, rb] = await runs
+    // The first adds i-2; the second compares with the first one's result.
+    const aFirst = ra.changes!.added === 1
     t.same(
-      rb.changes,
+      aFirst ? ra.changes : rb.changes,
+      { added: 1, removed: 0, modified: aFirst ? 0 : 1, baseline: false },
+      'the first adds i-2 (and, if it is b, modifies i-0)',
+    )
+    t.same(
+      aFirst ? rb.changes : ra.changes,
       { added: 0, removed: 0, modified: 1, baseline: false },
-      "the second sees the first one's row i-2",
+      "the second sees the first one's row i-2 and changes i-0",
     )
   },
 )
