@@ -483,7 +483,7 @@ t.test(
     const set = async () =>
       (
         await sql<{ write_version: string; packed_version: string | null; overlay: string }[]>`
-          select write_version::text, packed_version::text, overlay::text from stackql_app.inventory_digest_sets`
+          select write_version::text, entries_packed_version::text as packed_version, overlay::text from stackql_app.inventory_digest_sets`
       )[0]!
     const packed = async () =>
       Number(
@@ -519,7 +519,7 @@ t.test(
     t.same(same.changes, { added: 0, removed: 0, modified: 0, baseline: false })
     // A set as the previous version left it: entries, no packs.
     await sql`delete from stackql_app.inventory_digest_packs`
-    await sql`update stackql_app.inventory_digest_sets set packed_version = null`
+    await sql`update stackql_app.inventory_digest_sets set entries_packed_version = null`
     await sql`update ${sql(S)}.fleet set size = 'tampered' where id = ${rows[50]!.id as string}`
     const full = await write(sql, rows, 8)
     t.same(full.changes, { added: 0, removed: 0, modified: 1, baseline: false }, 'compared in full')
@@ -546,7 +546,7 @@ t.test(
     const w = await write(sql, rows, 2)
     t.same(w.changes, { added: 0, removed: 0, modified: 1, baseline: false })
     const [set] = await sql<{ packed_version: string | null }[]>`
-    select packed_version::text from stackql_app.inventory_digest_sets`
+    select entries_packed_version::text as packed_version from stackql_app.inventory_digest_sets`
     t.ok(set?.packed_version, 'packed by that write')
     t.equal(await digestCount(sql), 80, 'into an entries table of its own')
     const shared = await sql`select 1 from stackql_app.inventory_digests where target_table = 'fleet'`
@@ -642,5 +642,34 @@ t.test(
     await sql`delete from ${sql(S)}.fleet where id = 'prod-r-7'`
     await retire(4, ['staging'], false)
     t.equal(await digestCount(sql), 0, 'a set out of date is dropped by the retiring write')
+  },
+)
+
+t.test(
+  'versions side by side: a previous version writing in between makes the next write compare in full; it cannot use this version’s sets',
+  async (t) => {
+    const { sql } = await testDb(t)
+    await write(sql, fleet(60), 1)
+    const [saved] = await sql<
+      { packed: string | null; mine: string | null; entries: string; writes: string }[]
+    >`
+      select packed_version::text as packed, entries_packed_version::text as mine,
+        entries_version::text as entries, write_version::text as writes from stackql_app.inventory_digest_sets`
+    t.equal(saved?.packed, null, 'packed_version stays NULL: a previous version compares in full')
+    t.equal(saved?.mine, '1')
+    t.equal(saved?.entries, saved?.writes, 'the set records the write that kept its entries')
+    // A previous version's write (as the writer: the edit guard does not count it) changed r-5, added
+    // r-new and updated the set — but not this version's entries table.
+    await unseenEdit(sql, async (tx) => {
+      await tx`update ${tx(S)}.fleet set size = 'large' where id = 'r-5'`
+      await tx`insert into ${tx(S)}.fleet (id, size) values ('r-new', 'small')`
+      await tx`update stackql_app.inventory_digest_sets set write_version = write_version + 1,
+        packed_version = write_version + 1, row_count = row_count + 1`
+    })
+    const w = await write(sql, fleet(60), 2)
+    t.same(w.changes, { added: 0, removed: 1, modified: 1, baseline: false }, 'compared in full')
+    t.same(await records(sql, 2), ['modified r-5 [size]', 'removed r-new'])
+    const again = await write(sql, fleet(59), 3)
+    t.same(again.changes, { added: 0, removed: 1, modified: 0, baseline: false }, 'and narrowed again after')
   },
 )

@@ -66,3 +66,35 @@ t.test('without keys: rows with a hand-added json column are matched by content'
     ['r-0:small:null', 'r-1:small:null', 'r-2:large:null', 'r-3:small:null'],
   )
 })
+
+t.test('without keys: values PostgreSQL row hashes cannot tell apart are still changes', async (t) => {
+  const { sql } = await testDb(t)
+  const target = { schema: S, table: 'lookalikes' }
+  const cols = ['id', 'rule', 'size']
+  // A numeric's sign, a bigint's high half, jsonb container ends: equal under hash_record_extended.
+  const before: Row[] = [
+    { id: 'a', rule: { from_port: -1 }, size: '1' },
+    { id: 'b', rule: [], size: '2' },
+    { id: 'c', rule: [[1, 2]], size: '3' },
+  ]
+  const after: Row[] = [
+    { id: 'a', rule: { from_port: 1 }, size: '1' },
+    { id: 'b', rule: {}, size: '2' },
+    { id: 'c', rule: [[1, 2]], size: '4294967299' },
+  ]
+  await writeInventory(sql, target, { columns: cols, rows: before }, {})
+  const w = await writeInventory(
+    sql,
+    target,
+    { columns: cols, rows: after },
+    { record: { runId: 9, scheduleId: null } },
+  )
+  t.same(w.changes, { added: 3, removed: 3, modified: 0, baseline: false })
+  const table = await sql<{ id: string; rule: unknown; size: string }[]>`
+    select id, rule, size::text from ${sql(S)}.lookalikes order by id`
+  t.same(
+    table.map((r) => [r.id, r.rule, r.size]),
+    after.map((r) => [r.id, r.rule, r.size]),
+    'the table holds the new values',
+  )
+})

@@ -98,24 +98,62 @@ t.test(
   },
 )
 
-t.test('below the threshold unchanged rows keep their row versions', async (t) => {
+t.test('the share decides above the minimum: 30% keeps unchanged rows, 45% replaces them', async (t) => {
   const { sql } = await testDb(t)
   const keys = ['id']
   const cols = ['id', 'size']
+  const M = 5 * REPLACE_MIN_ROWS // 30% of it is above the minimum: only the share can keep it row by row
   const rows = (f: (i: number) => string) =>
-    Array.from({ length: N }, (_, i) => ({ id: String(i), size: f(i) }))
-  await writeInventory(sql, { schema: S, table: 'calm' }, { columns: cols, rows: rows(() => 's') }, { keys })
-  const [before] = await sql`select ctid::text from ${sql(S)}.calm where id = ${String(N - 1)}`
-  // 30% modified: more than the digests narrow (25%), less than the replace share.
-  const share = 0.3
-  t.ok(share < REPLACE_SHARE)
-  const w = await writeInventory(
-    sql,
-    { schema: S, table: 'calm' },
-    { columns: cols, rows: rows((i) => (i < share * N ? 'L' : 's')) },
-    { keys, record: { runId: 43, scheduleId: null } },
-  )
-  t.same(w.changes, { added: 0, removed: 0, modified: share * N, baseline: false })
-  const [after] = await sql`select ctid::text from ${sql(S)}.calm where id = ${String(N - 1)}`
-  t.same(after, before, 'an unchanged row is not rewritten')
+    Array.from({ length: M }, (_, i) => ({ id: String(i), size: f(i) }))
+  const table = { schema: S, table: 'calm' }
+  await writeInventory(sql, table, { columns: cols, rows: rows(() => 's') }, { keys })
+  const last = String(M - 1) // never modified
+  const version = async () => (await sql`select ctid::text from ${sql(S)}.calm where id = ${last}`)[0]?.ctid
+  let run = 43
+  for (const [share, replaced] of [
+    [0.3, false],
+    [0.45, true],
+  ] as const) {
+    t.ok(share * M >= REPLACE_MIN_ROWS && share < REPLACE_SHARE === !replaced)
+    const before = await version()
+    const size = `L${run}`
+    const w = await writeInventory(
+      sql,
+      table,
+      { columns: cols, rows: rows((i) => (i < share * M ? size : 's')) },
+      { keys, record: { runId: run++, scheduleId: null } },
+    )
+    t.same(w.changes, { added: 0, removed: 0, modified: share * M, baseline: false })
+    if (replaced) t.not(await version(), before, `${share * 100}%: the scope was replaced whole`)
+    else t.equal(await version(), before, `${share * 100}%: an unchanged row is not rewritten`)
+  }
 })
+
+t.test(
+  'a table with its own row trigger is never replaced whole: the trigger sees only real changes',
+  async (t) => {
+    const { sql } = await testDb(t)
+    const keys = ['id']
+    const cols = ['id', 'size']
+    const rows = (f: (i: number) => string) =>
+      Array.from({ length: N }, (_, i) => ({ id: String(i), size: f(i) }))
+    const table = { schema: S, table: 'watched' }
+    await writeInventory(sql, table, { columns: cols, rows: rows(() => 's') }, { keys })
+    await sql`create table ${sql(S)}.watched_log (op text)`
+    await sql`create function ${sql(S)}.watched_note() returns trigger language plpgsql as
+    $$ begin insert into stackql_inventory.watched_log values (tg_op); return null; end $$`
+    await sql`create trigger watched_note after insert or update or delete on ${sql(S)}.watched
+    for each row execute function ${sql(S)}.watched_note()`
+    const w = await writeInventory(
+      sql,
+      table,
+      { columns: cols, rows: rows((i) => (i < 0.75 * N ? 'L' : 's')) },
+      { keys, record: { runId: 51, scheduleId: null } },
+    )
+    t.same(w.changes, { added: 0, removed: 0, modified: 0.75 * N, baseline: false })
+    const log = await sql<
+      { op: string; n: number }[]
+    >`select op, count(*)::int as n from ${sql(S)}.watched_log group by 1`
+    t.same(log, [{ op: 'UPDATE', n: 0.75 * N }], 'updated row by row: no deletes of unchanged rows')
+  },
+)

@@ -9,6 +9,7 @@
 import type { PendingQuery, Row as PgRow } from 'postgres'
 import { AppError } from '../errors.js'
 import type { Sql } from './connect.js'
+import { EDIT_GUARD_TRIGGER } from './edit-guard.js'
 
 type Fragment = PendingQuery<PgRow[]>
 export interface DeltaPlan {
@@ -18,8 +19,7 @@ export interface DeltaPlan {
   columns: string[]
   /**
    * Columns of a type the writer never makes (added to the table by hand, e.g. json, xml): they may
-   * have no equality or hash function, so they are compared as their JSON and rows without keys are
-   * matched by an md5 of their text form instead of a row hash.
+   * have no equality operator, so keyed rows compare them as their JSON.
    */
   foreign?: string[]
   /** Table columns that identify a row; empty = the whole row is its identity. */
@@ -187,26 +187,22 @@ async function buildDiff(tx: Sql, plan: DeltaPlan): Promise<void> {
   }
   const where = conds.length ? tx`where ${list(tx, conds, ' and ')}` : tx``
   // Without keys the identity is the content itself, numbered so identical rows pair up one to one.
-  // Rows are matched by two 64-bit hashes of their typed values (seeds 0 and 1: 128 bits, as an md5
-  // would give; jsonb hashes its canonical form, so key order does not count). Not by to_jsonb
-  // documents (sorting 2 x N documents cost most of a keyless write), nor by an md5 of the text form
-  // (the text conversion: 200k rows ~950 -> ~650 ms), nor by one hash and an equality check (the rows
-  // carried through the sort: ~850 ms); a table with a column of a type the writer never makes (it
-  // may have no hash function) falls back to the md5. The documents of the added and removed rows
-  // are read afterwards, and only when change records are written.
-  const hashes = (alias: string) =>
-    plan.foreign?.length
-      ? tx`md5(${tx.unsafe(alias)}::text)::uuid as h, 0 as g`
-      : tx`hash_record_extended(${tx.unsafe(alias)}, 0) as h, hash_record_extended(${tx.unsafe(alias)}, 1) as g`
+  // Rows are matched by an md5 of their text form (jsonb prints its keys in a canonical order, so key
+  // order does not count), not by to_jsonb documents (sorting 2 x N documents cost most of a keyless
+  // write). Not by PostgreSQL's row hashes either (hash_record_extended, tried: ~30% faster): several
+  // element hashes drop information whatever the seed — a numeric's sign, a bigint's high half, a
+  // jsonb's container ends ([] and {}) — so distinct rows collide deterministically and a change would
+  // be missed. The documents of the added and removed rows are read afterwards, and only when change
+  // records are written.
   await tx`create temp table ${tx(DIFF_TABLE)} on commit drop as
-    with o as (select c, h, g, row_number() over (partition by h, g) as i
-               from (select t.ctid as c, ${hashes('t')} from ${target} t ${where}) x),
-         n as (select c, h, g, row_number() over (partition by h, g) as i
-               from (select s.ctid as c, ${hashes('s')} from ${stage} s) y)
+    with o as (select c, h, row_number() over (partition by h) as i
+               from (select t.ctid as c, md5(t::text)::uuid as h from ${target} t ${where}) x),
+         n as (select c, h, row_number() over (partition by h) as i
+               from (select s.ctid as c, md5(s::text)::uuid as h from ${stage} s) y)
     select case when o.c is null then 'added' else 'removed' end as kind,
            o.c as oc, n.c as nc, null::jsonb as k, null::jsonb as before, null::jsonb as after,
            null::text[] as cols
-    from o full join n on o.h = n.h and o.g = n.g and o.i = n.i
+    from o full join n on o.h = n.h and o.i = n.i
     where o.c is null or n.c is null`
   if (plan.record) {
     await tx`update ${tx(DIFF_TABLE)} d set before = to_jsonb(t) from ${target} t
@@ -234,11 +230,15 @@ export async function applyDelta(tx: Sql, plan: DeltaPlan): Promise<ChangeCounts
     counts[r.kind] = Number(r.n)
   // High churn (a share of the rows in scope modified): deleting the rows in scope and inserting all
   // staged rows costs less than updating each (200k rows modified: ~1.3 s -> ~0.55 s); unchanged
-  // rows are then written again too. The rows in
-  // scope before the write: the removed ones and the staged ones that were not added.
+  // rows are then written again too — so not for a table someone gave row triggers or that foreign
+  // keys reference (their DELETE would cascade or fire). The rows in scope before the write: the
+  // removed ones and the staged ones that were not added.
   const before = counts.removed + (plan.stagedRows ?? 0) - counts.added
-  const replace = counts.modified >= Math.max(REPLACE_MIN_ROWS, REPLACE_SHARE * before)
-  if (!plan.narrowed && replace) {
+  const replace =
+    !plan.narrowed &&
+    counts.modified >= Math.max(REPLACE_MIN_ROWS, REPLACE_SHARE * before) &&
+    !(await hasDependents(tx, plan))
+  if (replace) {
     const conds = scopeConds(tx, plan)
     await tx`delete from ${target} t ${conds.length ? tx`where ${list(tx, conds, ' and ')}` : tx``}`
     await tx`insert into ${target} (${tx(plan.columns)}) select ${tx(plan.columns)} from ${tx(STAGE_TABLE)}`
@@ -252,6 +252,17 @@ export async function applyDelta(tx: Sql, plan: DeltaPlan): Promise<ChangeCounts
       from ${tx(DIFF_TABLE)} d`
   }
   return counts
+}
+
+/** The table has triggers other than the writer's edit guard, or foreign keys point at it. */
+async function hasDependents(tx: Sql, plan: DeltaPlan): Promise<boolean> {
+  const [row] = await tx<{ yes: boolean }[]>`
+    select exists (select 1 from pg_trigger g where g.tgrelid = c.oid and not g.tgisinternal
+                   and g.tgname <> ${EDIT_GUARD_TRIGGER})
+        or exists (select 1 from pg_constraint k where k.confrelid = c.oid and k.contype = 'f') as yes
+    from pg_class c join pg_namespace n on n.oid = c.relnamespace
+    where n.nspname = ${plan.schema} and c.relname = ${plan.table}`
+  return row?.yes === true
 }
 
 /** Applies the difference row by row: delete the removed, update the modified, insert the added. */

@@ -37,7 +37,10 @@ export interface DigestSet {
   overlay: number
   /** The edits the last write saw (null: a previous version's set); others since = edited by hand. */
   checkedEdits: number | null
-  /** The set has its entries table (digest-entries.ts); false: a previous version's set, not used. */
+  /**
+   * The set's entries table (digest-entries.ts) exists and the set's last write kept it; false: a
+   * previous version's set, or one a previous version wrote since — not used.
+   */
   entries: boolean
 }
 
@@ -80,10 +83,10 @@ export async function readDigestSet(tx: Sql, schema: string, table: string): Pro
     }[]
   >`
     select s.seed::text as seed, s.key_columns, s.row_count::text as row_count, s.verified_at,
-      s.write_version::text as write_version, s.packed_version::text as packed_version,
+      s.write_version::text as write_version, s.entries_packed_version::text as packed_version,
       s.overlay::text as overlay, s.checked_edits::text as checked_edits,
       ${guardedSql(tx, schema, table)} as guarded, ${editsSql(tx, schema, table)}::text as edits,
-      ${entriesExistSql(tx, schema, table)} as entries
+      (${entriesExistSql(tx, schema, table)} and s.entries_version is not distinct from s.write_version) as entries
     from (select 1) one
     left join stackql_app.inventory_digest_sets s on s.target_schema = ${schema} and s.target_table = ${table}`
   const guard = { guarded: row!.guarded, edits: Number(row!.edits) }
@@ -201,14 +204,21 @@ export async function saveDigestSet(
       ? tx`(select count(*) from ${tx(schema)}.${tx(table)})`
       : tx`${set.rowCount}::bigint`
   const checked = set.checkedEdits === null ? editsSql(tx, schema, table) : tx`${set.checkedEdits}::bigint`
+  // Versions side by side: a previous version reads `packed_version` and keeps its entries in the
+  // shared table, so this version leaves `packed_version` NULL (a previous version then compares in
+  // full instead of trusting a set it cannot read), and keeps its own in `entries_packed_version`.
+  // `entries_version` is the write that last kept this set's entries table: a previous version
+  // writing in between bumps `write_version` only, and this version then compares in full.
   await tx`insert into stackql_app.inventory_digest_sets
       (target_schema, target_table, seed, key_columns, row_count, verified_at, write_version, packed_version, overlay,
-       checked_edits)
+       checked_edits, entries_version, entries_packed_version)
     values (${schema}, ${table}, ${set.seed}::bigint, ${set.keyColumns}::text[], ${rows}, now(),
-      ${set.writeVersion}, ${set.packedVersion}, ${set.overlay}, ${checked})
+      ${set.writeVersion}, null, ${set.overlay}, ${checked}, ${set.writeVersion}, ${set.packedVersion})
     on conflict (target_schema, target_table) do update set seed = excluded.seed, key_columns = excluded.key_columns,
       row_count = excluded.row_count, write_version = excluded.write_version,
-      packed_version = excluded.packed_version, overlay = excluded.overlay, checked_edits = excluded.checked_edits,
+      packed_version = null, entries_version = excluded.entries_version,
+      entries_packed_version = excluded.entries_packed_version,
+      overlay = excluded.overlay, checked_edits = excluded.checked_edits,
       verified_at = case when ${set.verified} then excluded.verified_at else stackql_app.inventory_digest_sets.verified_at end`
 }
 

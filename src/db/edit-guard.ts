@@ -11,6 +11,8 @@ import type { PendingQuery, Row as PgRow } from 'postgres'
 import type { Sql } from './connect.js'
 
 const TRIGGER = 'stackql_edit_guard'
+/** The guard's trigger name (the delta write tells it from triggers someone else put on a table). */
+export const EDIT_GUARD_TRIGGER = TRIGGER
 
 /** Marks the writer's transaction: its own statements are not edits. */
 export const WRITER_SETTING = 'stackql.writer'
