@@ -82,7 +82,7 @@ export async function writeRows(tx: Sql, step: RowsStep): Promise<ChangeCounts &
     schema,
     table,
     columns: [...step.columns.keys()],
-    // Columns of a type the writer does not make (added by hand): compared as JSON, no row hash.
+    // Columns of a type the writer does not make (added by hand): keyed rows compare them as JSON.
     foreign: [...step.columns].filter(([, type]) => !WRITER_TYPES.has(type)).map(([name]) => name),
     keyColumns,
     scope: step.scope && {
@@ -105,7 +105,7 @@ export async function writeRows(tx: Sql, step: RowsStep): Promise<ChangeCounts &
   if (!retiring) await ensureKeyIndex(tx, schema, table, indexedKeyColumn(keyColumns, step.profileColumn))
   if (keyColumns.length === 0) {
     await copyInto(tx, stage, step, enc.lines())
-    const counts = await applyDelta(tx, { ...plan, narrowed: false, stagedRows: step.rowCount })
+    const counts = await applyDelta(tx, { ...plan, narrowed: false })
     if (retiring) {
       const { set, slices } = retiring
       await digests.retireSlices(tx, schema, table, {

@@ -1,9 +1,9 @@
 // The digest set of a keyed inventory table (stackql_app.inventory_digest_sets, and its entries table,
 // digest-entries.ts): for every row the writer wrote, a hash of its key, the key itself (the COPY
-// text of its key columns, to delete it later) and the digest of its content (row-digest.ts). The delta write reads the
-// (key hash, digest) pairs — packed, with the entries written since applied (digest-packs.ts) —,
-// compares them with the run's in this process (digest-compare.ts) and stages only the rows whose
-// digest changed. Maintained in the write's own transaction.
+// text of its key columns, to delete it later) and the digest of its content (row-digest.ts). The
+// delta write reads the (key hash, digest) pairs — packed, with the entries written since applied
+// (digest-packs.ts) —, compares them with the run's in this process (digest-compare.ts) and stages
+// only the rows whose digest changed. Maintained in the write's own transaction.
 import { randomBytes } from 'node:crypto'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
@@ -162,8 +162,8 @@ export async function stageDigests(
 
 /**
  * The staged entries replace the stored ones — all (the new entries table they were COPYed into,
- * `stageDigests` with `wholeSet`), or those of the slices in scope (in place) — at version 0: they are in the packs the caller rebuilds next, so the overlay
- * index (version > 0) never holds them. `hashTwice`: the run had a key hash twice and its typed key
+ * `stageDigests` with `wholeSet`), or those of the slices in scope (in place) — at version 0: they
+ * are in the packs the caller rebuilds next, so the overlay index (version > 0) never holds them. `hashTwice`: the run had a key hash twice and its typed key
  * check found distinct keys (a hash collision): one entry is kept. Otherwise no conflict check: the
  * keys were checked unique already.
  */
