@@ -2,7 +2,7 @@
 // (delete + insert) instead of updating each — the records, the table and the other slices must come
 // out exactly as with the row-by-row path.
 import t from 'tap'
-import { REPLACE_MIN_ROWS, REPLACE_SHARE } from '../src/db/delta.js'
+import { REPLACE_MIN_ROWS, REPLACE_SHARE } from '../src/db/delta-replace.js'
 import { writeInventory } from '../src/db/inventory-writer.js'
 import type { Row } from '../src/models.js'
 import { testDb } from './helpers/db.js'

@@ -19,6 +19,7 @@ import {
   nullKeysError,
   STAGE_TABLE,
 } from './delta.js'
+import type { EditsAtStart } from './delta-replace.js'
 import type { DigestState, Narrowing } from './digest-compare.js'
 import { OVERLAY_MAX_SHARE, rebuildPacks } from './digest-packs.js'
 import type { DigestEntry } from './digests.js'
@@ -121,6 +122,8 @@ export async function writeRows(tx: Sql, step: RowsStep): Promise<ChangeCounts &
   // The edits this write began with: those after it (a hand edit while it ran) are noticed next time.
   const checkedEdits = d?.edits ?? 0
   if (!d?.guarded) await ensureEditGuard(tx, schema, table)
+  // Putting the guard on locked the table until COMMIT; else the edits it had counted (delta-replace.ts).
+  const edits: EditsAtStart = d?.guarded ? { count: d.edits } : { locked: true }
   const n = step.narrowing
   if (n) {
     if (n.changedCount === 0 && n.gone.length === 0) {
@@ -164,13 +167,13 @@ export async function writeRows(tx: Sql, step: RowsStep): Promise<ChangeCounts &
     await digests.dropDigests(tx, schema, table)
     await checkKeys(tx, stage, keyColumns, where)
     return {
-      ...(await applyDelta(tx, { ...plan, narrowed: false, stagedRows: step.rowCount })),
+      ...(await applyDelta(tx, { ...plan, narrowed: false, stagedRows: step.rowCount, edits })),
       baseline: false,
     }
   }
   const version = (step.digest?.writeVersion ?? 0) + 1
   await storeRunDigests(tx, step, enc, seed, stage, keyColumns, slices)
-  const counts = await applyDelta(tx, { ...plan, narrowed: false, stagedRows: step.rowCount })
+  const counts = await applyDelta(tx, { ...plan, narrowed: false, stagedRows: step.rowCount, edits })
   // After the delta: the set's row count is the table's as this write leaves it.
   await digests.saveDigestSet(tx, schema, table, {
     seed,

@@ -9,7 +9,7 @@
 import type { PendingQuery, Row as PgRow } from 'postgres'
 import { AppError } from '../errors.js'
 import type { Sql } from './connect.js'
-import { EDIT_GUARD_TRIGGER } from './edit-guard.js'
+import { type EditsAtStart, shouldReplace } from './delta-replace.js'
 
 type Fragment = PendingQuery<PgRow[]>
 export interface DeltaPlan {
@@ -34,6 +34,8 @@ export interface DeltaPlan {
   narrowed: boolean
   /** Rows staged (a full comparison: the run's rows in scope). */
   stagedRows?: number
+  /** The table's edits when the write began (delta-replace.ts); without, it is never replaced whole. */
+  edits?: EditsAtStart
 }
 
 export interface ChangeCounts {
@@ -45,14 +47,6 @@ export interface ChangeCounts {
 export const STAGE_TABLE = 'stackql_delta_new'
 export const GONE_TABLE = 'stackql_delta_gone'
 const DIFF_TABLE = 'stackql_delta_diff'
-/**
- * Modified rows from which the write replaces every row in scope instead of updating each (see
- * applyDelta): at least this share of the rows in scope, and this many (below, the cost is small and
- * unchanged rows stay untouched).
- */
-export const REPLACE_SHARE = 0.4
-export const REPLACE_MIN_ROWS = 1000
-
 /** A temporary table shaped like the target (dropped at COMMIT): the run's rows are copied in here. */
 export async function createStage(tx: Sql, schema: string, table: string): Promise<void> {
   await tx`create temp table ${tx(STAGE_TABLE)} (like ${tx(schema)}.${tx(table)}) on commit drop`
@@ -228,16 +222,18 @@ export async function applyDelta(tx: Sql, plan: DeltaPlan): Promise<ChangeCounts
   for (const r of await tx<{ kind: keyof ChangeCounts; n: string }[]>`
     select kind, count(*)::text as n from ${tx(DIFF_TABLE)} group by kind`)
     counts[r.kind] = Number(r.n)
-  // High churn (a share of the rows in scope modified): deleting the rows in scope and inserting all
-  // staged rows costs less than updating each (200k rows modified: ~1.3 s -> ~0.55 s); unchanged
-  // rows are then written again too — so not for a table someone gave row triggers or that foreign
-  // keys reference (their DELETE would cascade or fire). The rows in scope before the write: the
-  // removed ones and the staged ones that were not added.
-  const before = counts.removed + (plan.stagedRows ?? 0) - counts.added
+  // High churn: every row in scope is deleted and every staged row inserted (delta-replace.ts says
+  // when that is cheaper, and safe). The rows in scope before the write: the removed ones and the
+  // staged ones that were not added.
   const replace =
     !plan.narrowed &&
-    counts.modified >= Math.max(REPLACE_MIN_ROWS, REPLACE_SHARE * before) &&
-    !(await hasDependents(tx, plan))
+    (await shouldReplace(tx, {
+      schema: plan.schema,
+      table: plan.table,
+      modified: counts.modified,
+      before: counts.removed + (plan.stagedRows ?? 0) - counts.added,
+      edits: plan.edits,
+    }))
   if (replace) {
     const conds = scopeConds(tx, plan)
     await tx`delete from ${target} t ${conds.length ? tx`where ${list(tx, conds, ' and ')}` : tx``}`
@@ -252,17 +248,6 @@ export async function applyDelta(tx: Sql, plan: DeltaPlan): Promise<ChangeCounts
       from ${tx(DIFF_TABLE)} d`
   }
   return counts
-}
-
-/** The table has triggers other than the writer's edit guard, or foreign keys point at it. */
-async function hasDependents(tx: Sql, plan: DeltaPlan): Promise<boolean> {
-  const [row] = await tx<{ yes: boolean }[]>`
-    select exists (select 1 from pg_trigger g where g.tgrelid = c.oid and not g.tgisinternal
-                   and g.tgname <> ${EDIT_GUARD_TRIGGER})
-        or exists (select 1 from pg_constraint k where k.confrelid = c.oid and k.contype = 'f') as yes
-    from pg_class c join pg_namespace n on n.oid = c.relnamespace
-    where n.nspname = ${plan.schema} and c.relname = ${plan.table}`
-  return row?.yes === true
 }
 
 /** Applies the difference row by row: delete the removed, update the modified, insert the added. */
