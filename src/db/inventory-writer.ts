@@ -36,6 +36,7 @@ import { columnKind, fitsExisting, SQL_TYPE, widenedType } from './inventory-typ
 import { widen } from './inventory-widen.js'
 import { refreshViewIfExists } from './materialised-views.js'
 import type { InventoryData } from './row-source.js'
+import { lockTarget } from './target-lock.js'
 import { asWriteError, DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_STATEMENT_TIMEOUT_MS } from './write-errors.js'
 
 export type { InventoryData, RowSource } from './row-source.js'
@@ -89,7 +90,6 @@ export interface WriteResult {
   changes?: { added: number; removed: number; modified: number; baseline: boolean }
 }
 
-const LOCK_CLASS = 0x5354_4b57 // "STKW": one lock per target table
 const SCHEMA_LOCK_CLASS = 0x5354_4b53 // "STKS": only while a missing schema is created
 
 /** Replaces the contents of `target` with `data`. Throws AppError; the old data is kept on any failure. */
@@ -112,7 +112,7 @@ export async function writeInventory(
       // stackql.writer: this transaction's statements are the writer's, not edits (edit-guard.ts).
       await tx`select set_config('timezone', 'UTC', true), set_config('lock_timeout', ${String(lockMs)}, true),
         set_config('statement_timeout', ${String(statementMs)}, true), set_config(${WRITER_SETTING}, 'on', true)`
-      await tx`select pg_advisory_xact_lock(${LOCK_CLASS}, hashtext(${where}))`
+      await lockTarget(tx, schema, table)
       signal?.throwIfAborted()
       await ensureSchema(tx, schema)
 

@@ -4,6 +4,7 @@
 import { pruneChanges } from '../db/changes.js'
 import type { Sql } from '../db/connect.js'
 import type { DbService } from '../db/db-service.js'
+import { dropOrphanDigests } from '../db/digest-orphans.js'
 import { isAppError } from '../errors.js'
 import { PROFILE_COLUMN, type SliceExecutor, type SliceResult } from '../fanout/fanout-run.js'
 import { sliceLabel } from '../fanout/slices.js'
@@ -109,12 +110,24 @@ export async function guardedSlices(
   })
 }
 
-/** CHANGE_RETENTION_DAYS: a failure to prune is logged, never fails the run. */
+/**
+ * Housekeeping after a run: change records past CHANGE_RETENTION_DAYS, and the digests of inventory
+ * tables dropped by hand. A failure is logged, never fails the run.
+ */
 export async function prune(deps: InventoryRunDeps, runId: number): Promise<void> {
   try {
     await pruneChanges(deps.sql, deps.changeRetentionDays ?? 90)
   } catch (e) {
     deps.log.warn({ runId }, `pruning old change records failed: ${reason(e)}`)
+  }
+  try {
+    const dropped = await dropOrphanDigests(deps.sql)
+    if (dropped.length > 0) {
+      const tables = dropped.map((d) => `${d.schema}.${d.table}`)
+      deps.log.info({ runId, tables }, 'dropped the digests of inventory tables that no longer exist')
+    }
+  } catch (e) {
+    deps.log.warn({ runId }, `dropping the digests of dropped tables failed: ${reason(e)}`)
   }
 }
 
