@@ -22,6 +22,7 @@ import {
 import type { EditsAtStart } from './delta-replace.js'
 import type { DigestState, Narrowing } from './digest-compare.js'
 import { OVERLAY_MAX_SHARE, rebuildPacks } from './digest-packs.js'
+import { KeyHashList } from './digest-table.js'
 import type { DigestEntry } from './digests.js'
 import * as digests from './digests.js'
 import { ensureEditGuard } from './edit-guard.js'
@@ -105,8 +106,10 @@ export async function writeRows(tx: Sql, step: RowsStep): Promise<ChangeCounts &
       : null
   if (!retiring) await ensureKeyIndex(tx, schema, table, indexedKeyColumn(keyColumns, step.profileColumn))
   if (keyColumns.length === 0) {
-    await copyInto(tx, stage, step, enc.lines())
-    const counts = await applyDelta(tx, { ...plan, narrowed: false })
+    const lineHashes = new KeyHashList()
+    await copyInto(tx, stage, step, enc.lines(undefined, lineHashes))
+    const distinctStage = !lineHashes.hasDuplicate()
+    const counts = await applyDelta(tx, { ...plan, narrowed: false, distinctStage })
     if (retiring) {
       const { set, slices } = retiring
       await digests.retireSlices(tx, schema, table, {

@@ -9,6 +9,7 @@
 import type { PendingQuery, Row as PgRow } from 'postgres'
 import { AppError } from '../errors.js'
 import type { Sql } from './connect.js'
+import { keylessDiff } from './delta-keyless.js'
 import { type EditsAtStart, shouldReplace } from './delta-replace.js'
 
 type Fragment = PendingQuery<PgRow[]>
@@ -36,6 +37,8 @@ export interface DeltaPlan {
   stagedRows?: number
   /** The table's edits when the write began (delta-replace.ts); without, it is never replaced whole. */
   edits?: EditsAtStart
+  /** Keyless: the staged rows' COPY lines are all distinct (delta-keyless.ts may join on the rows). */
+  distinctStage?: boolean
 }
 
 export interface ChangeCounts {
@@ -113,8 +116,11 @@ function scopeConds(tx: Sql, plan: DeltaPlan): Fragment[] {
   return [plan.scope.orNull ? tx`(${listed} or ${col} is null)` : listed]
 }
 
-/** The comparison: one row per added / removed / modified row, with both sides' ctid and document. */
-async function buildDiff(tx: Sql, plan: DeltaPlan): Promise<void> {
+/**
+ * The comparison: one row per added / removed / modified row, with both sides' ctid and document;
+ * returns the counts when it has them already.
+ */
+async function buildDiff(tx: Sql, plan: DeltaPlan): Promise<ChangeCounts | null> {
   const target = tx`${tx(plan.schema)}.${tx(plan.table)}`
   const stage = tx`${tx(STAGE_TABLE)}`
   const conds = scopeConds(tx, plan)
@@ -177,33 +183,26 @@ async function buildDiff(tx: Sql, plan: DeltaPlan): Promise<void> {
              case when o.c is not null and n.c is not null then array_remove(array[${changed}], null) end as cols
       from o full join n on ${on}
       where o.c is null or n.c is null or ${rowDiffers}`
-    return
+    return null
   }
   const where = conds.length ? tx`where ${list(tx, conds, ' and ')}` : tx``
-  // Without keys the identity is the content itself, numbered so identical rows pair up one to one.
-  // Rows are matched by an md5 of their text form (jsonb prints its keys in a canonical order, so key
-  // order does not count), not by to_jsonb documents (sorting 2 x N documents cost most of a keyless
-  // write). Not by PostgreSQL's row hashes either (hash_record_extended, tried: ~30% faster): several
-  // element hashes drop information whatever the seed — a numeric's sign, a bigint's high half, a
-  // jsonb's container ends ([] and {}) — so distinct rows collide deterministically and a change would
-  // be missed. The documents of the added and removed rows are read afterwards, and only when change
-  // records are written.
-  await tx`create temp table ${tx(DIFF_TABLE)} on commit drop as
-    with o as (select c, h, row_number() over (partition by h) as i
-               from (select t.ctid as c, md5(t::text)::uuid as h from ${target} t ${where}) x),
-         n as (select c, h, row_number() over (partition by h) as i
-               from (select s.ctid as c, md5(s::text)::uuid as h from ${stage} s) y)
-    select case when o.c is null then 'added' else 'removed' end as kind,
-           o.c as oc, n.c as nc, null::jsonb as k, null::jsonb as before, null::jsonb as after,
-           null::text[] as cols
-    from o full join n on o.h = n.h and o.i = n.i
-    where o.c is null or n.c is null`
+  // Without keys the identity is the content itself (delta-keyless.ts). The documents of the added
+  // and removed rows are read afterwards, and only when change records are written.
+  const { counts } = await keylessDiff(tx, {
+    target,
+    stage,
+    diff: DIFF_TABLE,
+    where,
+    distinctStage: plan.distinctStage === true,
+    foreign: (plan.foreign ?? []).length > 0,
+  })
   if (plan.record) {
     await tx`update ${tx(DIFF_TABLE)} d set before = to_jsonb(t) from ${target} t
       where d.kind = 'removed' and t.ctid = d.oc`
     await tx`update ${tx(DIFF_TABLE)} d set after = to_jsonb(s) from ${stage} s
       where d.kind = 'added' and s.ctid = d.nc`
   }
+  return counts && { ...counts, modified: 0 }
 }
 
 /**
@@ -216,12 +215,14 @@ export async function applyDelta(tx: Sql, plan: DeltaPlan): Promise<ChangeCounts
   // badly. Only the key columns are joined on (analysing every column, jsonb ones included, cost
   // more than the comparison); the keyless comparison is two scans and a join, planned well without.
   if (plan.keyColumns.length > 0) await tx`analyze ${tx(STAGE_TABLE)} (${tx(plan.keyColumns)})`
-  await buildDiff(tx, plan)
+  const known = await buildDiff(tx, plan)
   const target = tx`${tx(plan.schema)}.${tx(plan.table)}`
-  const counts: ChangeCounts = { added: 0, removed: 0, modified: 0 }
-  for (const r of await tx<{ kind: keyof ChangeCounts; n: string }[]>`
-    select kind, count(*)::text as n from ${tx(DIFF_TABLE)} group by kind`)
-    counts[r.kind] = Number(r.n)
+  const counts: ChangeCounts = known ?? { added: 0, removed: 0, modified: 0 }
+  if (!known) {
+    for (const r of await tx<{ kind: keyof ChangeCounts; n: string }[]>`
+      select kind, count(*)::text as n from ${tx(DIFF_TABLE)} group by kind`)
+      counts[r.kind] = Number(r.n)
+  }
   // High churn: every row in scope is deleted and every staged row inserted (delta-replace.ts says
   // when that is cheaper, and safe). The rows in scope before the write: the removed ones and the
   // staged ones that were not added.

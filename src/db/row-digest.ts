@@ -126,6 +126,17 @@ function finish(n: number): number {
   return (b >>> 0) * 0x200000 + (a >>> 11)
 }
 
+/**
+ * A 53-bit hash of a string, unseeded: a run's COPY lines are told apart by it (delta-keyless.ts).
+ * Equal strings always hash alike; a collision only makes two distinct lines look equal.
+ */
+export function lineHash(s: string): number {
+  L[0] = 0x2545f491
+  L[1] = 0x6a09e667
+  text(s)
+  return finish(s.length)
+}
+
 /** Hashes under one table's seed: `content` of a whole row, `key` of its slice and key values. */
 export interface RowHasher {
   /** The row's content: every field (name and typed value, in the row's order). */

@@ -6,7 +6,7 @@ import { encodeRow, encodeValue } from './copy-encoding.js'
 import { nullKeysError } from './delta.js'
 import { KeyHashList } from './digest-table.js'
 import type { DigestEntry } from './digests.js'
-import { type RowHasher, rowHasher } from './row-digest.js'
+import { lineHash, type RowHasher, rowHasher } from './row-digest.js'
 import { type InventoryData, passOver } from './row-source.js'
 
 /** What the encoder needs of the rows step. */
@@ -28,8 +28,11 @@ export interface EncoderInput {
 export type Narrow = { data: InventoryData; seed: string; entries: DigestEntry[] }
 
 export interface RowEncoder {
-  /** COPY lines of every row — or of a narrowed run's changed rows, collecting their digest entries — in chunks. */
-  lines(narrow?: Narrow): AsyncIterable<string>
+  /**
+   * COPY lines of every row — or of a narrowed run's changed rows, collecting their digest entries —
+   * in chunks; each line's hash into `lineHashes` when given (are the lines distinct?).
+   */
+  lines(narrow?: Narrow, lineHashes?: KeyHashList): AsyncIterable<string>
   /** Digest entries of every row, in batches; `result()` afterwards: NULL keys and suspected duplicates. */
   entries(seed: string): AsyncIterable<DigestEntry[]> & { result(): { nullKeys: number; suspect: boolean } }
   keys: string[]
@@ -61,7 +64,7 @@ export function rowEncoder(step: EncoderInput): RowEncoder {
     const s = slice(row)
     return { keyHash: h.key(row, step.keys, s)!, slice: s, rowKey, digest: h.content(row) }
   }
-  async function* lines(narrow?: Narrow): AsyncIterable<string> {
+  async function* lines(narrow?: Narrow, lineHashes?: KeyHashList): AsyncIterable<string> {
     const h = narrow && rowHasher(narrow.seed)
     let chunk = ''
     let n = 0
@@ -76,7 +79,9 @@ export function rowEncoder(step: EncoderInput): RowEncoder {
           }
           narrow.entries.push(e)
         }
-        chunk += `${line(row)}\n`
+        const text = line(row)
+        lineHashes?.push(lineHash(text))
+        chunk += `${text}\n`
         if (++n >= step.batchRows) {
           yield chunk
           chunk = ''
